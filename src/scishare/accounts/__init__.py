@@ -1,0 +1,1 @@
+"""Organisations, people, roles, sign-in and API tokens."""

@@ -1,0 +1,98 @@
+"""Who may do what, as one table.
+
+Each role maps each action to the scope in which it holds. A platform admin acts anywhere; a
+bureau officer acts within the region granted; provider admins and operators act on their own
+organisation's records; demanders act for themselves only. Adding an action means adding one
+column here and one row per role to the authorisation test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from scishare.accounts.models import Role
+
+
+class Action(StrEnum):
+    VIEW_CATALOG = "view_catalog"
+    """Browse instruments and organisations (public)."""
+    REGISTER_INSTRUMENT = "register_instrument"
+    """Add an instrument to an organisation."""
+    EDIT_INSTRUMENT = "edit_instrument"
+    """Change an instrument's fields and service items."""
+    CHANGE_LIFECYCLE = "change_lifecycle"
+    """Move an instrument between in service, maintenance, idle, transfer, retired."""
+    IMPORT_CATALOG = "import_catalog"
+    """Import a CSV/XLSX catalog file for an organisation."""
+    EDIT_ORGANISATION = "edit_organisation"
+    """Change an organisation's profile and accreditation."""
+    MANAGE_ACCOUNTS = "manage_accounts"
+    """Create accounts and grant roles in an organisation."""
+    VIEW_REGION_REPORTS = "view_region_reports"
+    """See a region's sharing figures and unmet demand."""
+
+
+class Scope(StrEnum):
+    ANYWHERE = "anywhere"
+    OWN_REGION = "own_region"
+    OWN_ORGANISATION = "own_organisation"
+    NOWHERE = "nowhere"
+
+
+A, R, O, N = Scope.ANYWHERE, Scope.OWN_REGION, Scope.OWN_ORGANISATION, Scope.NOWHERE
+
+POLICY: dict[Role, dict[Action, Scope]] = {
+    Role.PLATFORM_ADMIN: dict.fromkeys(Action, A),
+    Role.BUREAU_OFFICER: {
+        Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: N, Action.EDIT_INSTRUMENT: N,
+        Action.CHANGE_LIFECYCLE: N, Action.IMPORT_CATALOG: N, Action.EDIT_ORGANISATION: N,
+        Action.MANAGE_ACCOUNTS: N, Action.VIEW_REGION_REPORTS: R,
+    },
+    Role.PROVIDER_ADMIN: {
+        Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: O, Action.EDIT_INSTRUMENT: O,
+        Action.CHANGE_LIFECYCLE: O, Action.IMPORT_CATALOG: O, Action.EDIT_ORGANISATION: O,
+        Action.MANAGE_ACCOUNTS: O, Action.VIEW_REGION_REPORTS: N,
+    },
+    Role.OPERATOR: {
+        Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: N, Action.EDIT_INSTRUMENT: O,
+        Action.CHANGE_LIFECYCLE: O, Action.IMPORT_CATALOG: N, Action.EDIT_ORGANISATION: N,
+        Action.MANAGE_ACCOUNTS: N, Action.VIEW_REGION_REPORTS: N,
+    },
+    Role.DEMANDER: {
+        Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: N, Action.EDIT_INSTRUMENT: N,
+        Action.CHANGE_LIFECYCLE: N, Action.IMPORT_CATALOG: N, Action.EDIT_ORGANISATION: N,
+        Action.MANAGE_ACCOUNTS: N, Action.VIEW_REGION_REPORTS: N,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an action lands: the organisation and region of the record acted on."""
+
+    organisation_id: int | None = None
+    region_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    organisation_id: int
+    region_code: str | None
+
+
+def grant_allows(grant: Grant, action: Action, target: Target) -> bool:
+    scope = POLICY[grant.role][action]
+    if scope is Scope.ANYWHERE:
+        return True
+    if scope is Scope.OWN_ORGANISATION:
+        return target.organisation_id is not None and target.organisation_id == (
+            grant.organisation_id)
+    if scope is Scope.OWN_REGION:
+        # A province officer also oversees its cities.
+        return (target.region_code is not None and grant.region_code is not None and (
+            target.region_code == grant.region_code
+            or (grant.region_code.endswith("0000")
+                and target.region_code[:2] == grant.region_code[:2])))
+    return False

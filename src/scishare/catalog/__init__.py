@@ -1,0 +1,1 @@
+"""Instruments, service items, the national classification and technique vocabulary."""

@@ -1,0 +1,1 @@
+"""Cross-cutting foundations: settings, database, money, time, errors, reference data."""

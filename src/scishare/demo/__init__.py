@@ -1,0 +1,1 @@
+"""The deterministic demo region, calibrated on Zhengzhou's published figures."""
