@@ -41,25 +41,37 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", selected_backends(metafunc.config), scope="session")
 
 
-def reset_postgres(url: str) -> None:
-    """Empty the PostgreSQL test database; fail loudly in CI if it cannot be reached."""
-    engine = make_engine(url)
+def fresh_postgres_database(name: str) -> str:
+    """Create an empty database `name` beside the configured one and return its URL.
+
+    Each test run gets its own database, so that runs in parallel (and benchmarks) never
+    drop each other's tables. Under CI an unreachable server fails the run; elsewhere the
+    PostgreSQL half of the suite is skipped.
+    """
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as error:
         if IN_CI:
-            pytest.fail(f"PostgreSQL at {url} is required under CI=true: {error}")
-        pytest.skip(f"PostgreSQL not reachable at {url}")
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required under CI=true: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
     finally:
-        engine.dispose()
+        admin.dispose()
+    return sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(name: str) -> None:
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def database_url(backend: str, tmp_dir: Path, name: str = "scishare") -> str:
     if backend == "postgres":
-        reset_postgres(POSTGRES_URL)
-        return POSTGRES_URL
+        return fresh_postgres_database(f"{name}_{os.getpid()}")
     return f"sqlite:///{tmp_dir / f'{name}.db'}"
 
 
@@ -73,6 +85,8 @@ def engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E
         session.commit()
     yield built
     built.dispose()
+    if backend == "postgres":
+        drop_postgres_database(built.url.database or "")
 
 
 @pytest.fixture
