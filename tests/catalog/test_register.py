@@ -3,7 +3,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from scishare.catalog.errors import DuplicateInstrument, UnknownClassCode, UnknownTechnique
+from scishare.accounts.service import SYSTEM
+from scishare.catalog.errors import (
+    BadLifecycleMove,
+    DuplicateInstrument,
+    UnknownClassCode,
+    UnknownTechnique,
+)
 from scishare.catalog.models import LifecycleState
 from scishare.catalog.service import (
     change_lifecycle,
@@ -11,8 +17,6 @@ from scishare.catalog.service import (
     lifecycle_history,
     read_instrument,
 )
-from scishare.accounts.service import SYSTEM
-from scishare.catalog.errors import BadLifecycleMove
 from tests.catalog.factories import an_instrument
 
 

@@ -40,7 +40,7 @@ class Scope(StrEnum):
     NOWHERE = "nowhere"
 
 
-A, R, O, N = Scope.ANYWHERE, Scope.OWN_REGION, Scope.OWN_ORGANISATION, Scope.NOWHERE
+A, R, OWN, N = Scope.ANYWHERE, Scope.OWN_REGION, Scope.OWN_ORGANISATION, Scope.NOWHERE
 
 POLICY: dict[Role, dict[Action, Scope]] = {
     Role.PLATFORM_ADMIN: dict.fromkeys(Action, A),
@@ -50,13 +50,13 @@ POLICY: dict[Role, dict[Action, Scope]] = {
         Action.MANAGE_ACCOUNTS: N, Action.VIEW_REGION_REPORTS: R,
     },
     Role.PROVIDER_ADMIN: {
-        Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: O, Action.EDIT_INSTRUMENT: O,
-        Action.CHANGE_LIFECYCLE: O, Action.IMPORT_CATALOG: O, Action.EDIT_ORGANISATION: O,
-        Action.MANAGE_ACCOUNTS: O, Action.VIEW_REGION_REPORTS: N,
+        Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: OWN, Action.EDIT_INSTRUMENT: OWN,
+        Action.CHANGE_LIFECYCLE: OWN, Action.IMPORT_CATALOG: OWN, Action.EDIT_ORGANISATION: OWN,
+        Action.MANAGE_ACCOUNTS: OWN, Action.VIEW_REGION_REPORTS: N,
     },
     Role.OPERATOR: {
-        Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: N, Action.EDIT_INSTRUMENT: O,
-        Action.CHANGE_LIFECYCLE: O, Action.IMPORT_CATALOG: N, Action.EDIT_ORGANISATION: N,
+        Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: N, Action.EDIT_INSTRUMENT: OWN,
+        Action.CHANGE_LIFECYCLE: OWN, Action.IMPORT_CATALOG: N, Action.EDIT_ORGANISATION: N,
         Action.MANAGE_ACCOUNTS: N, Action.VIEW_REGION_REPORTS: N,
     },
     Role.DEMANDER: {

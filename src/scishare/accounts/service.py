@@ -74,9 +74,10 @@ def register_organisation(session: Session, data: OrganisationCreate, *,
     """Add an organisation; its code, Chinese name and credit code are unique."""
     record = f"organisation {data.code}"
     get_region(session, data.region_code)
-    clash = session.scalar(select(Organisation).where(or_(
-        Organisation.code == data.code, Organisation.name_zh == data.name_zh,
-        Organisation.credit_code == data.credit_code if data.credit_code else False)))
+    same = [Organisation.code == data.code, Organisation.name_zh == data.name_zh]
+    if data.credit_code:
+        same.append(Organisation.credit_code == data.credit_code)
+    clash = session.scalars(select(Organisation).where(or_(*same))).first()
     if clash is not None:
         field = ("code" if clash.code == data.code else
                  "name_zh" if clash.name_zh == data.name_zh else "credit_code")

@@ -282,7 +282,7 @@ def lifecycle_history(session: Session, instrument: Instrument) -> list[Lifecycl
         LifecycleChange.instrument_id == instrument.id).order_by(LifecycleChange.id)))
 
 
-def _filtered(session: Session, wanted: InstrumentFilter) -> Select[tuple[Instrument]]:
+def _filtered(session: Session, wanted: InstrumentFilter) -> Select[Instrument]:
     query = select(Instrument)
     if wanted.q:
         pattern = f"%{wanted.q.strip()}%"
@@ -357,7 +357,7 @@ def catalog_stats(session: Session, *, region_code: str | None = None) -> Catalo
         .join(Instrument, Instrument.organisation_id == Organisation.id).where(scope)
         .group_by(Organisation.org_type).order_by(Organisation.org_type)))
     major = func.substr(Instrument.class_code, 1, 2)
-    by_major = dict(session.execute(
+    by_major: dict[str, int] = dict(session.execute(
         select(major, func.count()).where(scope).group_by(major).order_by(major)))
     by_region = dict(session.execute(
         select(Instrument.region_code, func.count()).where(scope)
