@@ -65,7 +65,7 @@ def sync_reference_data(session: Session) -> tuple[int, int]:
                 setattr(known, key, value)
     techniques = {t.code: t for t in session.scalars(select(Technique))}
     links = set(session.execute(select(TechniqueClass.technique_code,
-                                       TechniqueClass.class_code)))
+                                       TechniqueClass.class_code)).all())
     for row in read_csv("knowledge", "techniques.csv"):
         known_technique = techniques.get(row["code"])
         if known_technique is None:
@@ -355,13 +355,13 @@ def catalog_stats(session: Session, *, region_code: str | None = None) -> Catalo
     by_type = dict(session.execute(
         select(Organisation.org_type, func.count(Instrument.id))
         .join(Instrument, Instrument.organisation_id == Organisation.id).where(scope)
-        .group_by(Organisation.org_type).order_by(Organisation.org_type)))
+        .group_by(Organisation.org_type).order_by(Organisation.org_type)).all())
     major = func.substr(Instrument.class_code, 1, 2)
     by_major: dict[str, int] = dict(session.execute(
-        select(major, func.count()).where(scope).group_by(major).order_by(major)))
+        select(major, func.count()).where(scope).group_by(major).order_by(major)).all())
     by_region = dict(session.execute(
         select(Instrument.region_code, func.count()).where(scope)
-        .group_by(Instrument.region_code).order_by(Instrument.region_code)))
+        .group_by(Instrument.region_code).order_by(Instrument.region_code)).all())
     return CatalogStats(
         instruments=session.scalar(select(func.count()).select_from(Instrument)
                                    .where(scope)) or 0,
