@@ -3,9 +3,13 @@
 from alembic import context
 from sqlalchemy import pool
 
+# Every domain's tables, registered on Base.metadata for autogenerate.
 import scishare.accounts.models
+import scishare.booking.models
 import scishare.catalog.models
-import scishare.regions.models  # noqa: F401  (register tables on Base.metadata)
+import scishare.knowledge.models
+import scishare.matching.models
+import scishare.regions.models  # noqa: F401
 from scishare.core.database import Base, make_engine
 
 config = context.config

@@ -1,0 +1,1 @@
+"""Machine-time reservations and sample-testing orders that can never double-book."""

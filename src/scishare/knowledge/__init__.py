@@ -1,0 +1,1 @@
+"""Knowledge graph: techniques, properties, materials, industries, standards and links."""

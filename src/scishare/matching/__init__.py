@@ -1,0 +1,1 @@
+"""Matching: a need in plain language becomes ranked, explained offers."""
