@@ -3,17 +3,11 @@
 from alembic import context
 from sqlalchemy import pool
 
-# Every domain's tables, registered on Base.metadata for autogenerate.
-import scishare.accounts.models
-import scishare.booking.models
-import scishare.catalog.models
-import scishare.knowledge.models
-import scishare.matching.models
-import scishare.regions.models  # noqa: F401
-from scishare.core.database import Base, make_engine
+from scishare.core.database import make_engine
+from scishare.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

@@ -3,7 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
-from scishare.core.database import Base, make_engine
+from scishare.core.database import make_engine
+from scishare.tables import metadata
 from scishare.core.migrations import downgrade, upgrade
 from tests.conftest import database_url, drop_postgres_database
 
@@ -14,13 +15,13 @@ def test_upgrade_downgrade_upgrade(target: str, tmp_path: pytest.TempPathFactory
     engine = make_engine(url)
     try:
         upgrade(url)
-        assert set(Base.metadata.tables) <= set(sa.inspect(engine).get_table_names())
+        assert set(metadata.tables) <= set(sa.inspect(engine).get_table_names())
 
         downgrade(url, "base")
         assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
 
         upgrade(url)
-        assert set(Base.metadata.tables) <= set(sa.inspect(engine).get_table_names())
+        assert set(metadata.tables) <= set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
         if target == "postgres":
@@ -36,6 +37,6 @@ def test_models_and_migrations_agree(tmp_path: pytest.TempPathFactory) -> None:
     upgrade(url)
     engine = make_engine(url)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
     engine.dispose()
     assert diff == []
