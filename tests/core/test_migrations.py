@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from scishare.core.database import make_engine
-from scishare.tables import metadata
 from scishare.core.migrations import downgrade, upgrade
+from scishare.tables import metadata
 from tests.conftest import database_url, drop_postgres_database
 
 
