@@ -6,7 +6,8 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo serve test test-fast lint browser-deps bench-catalog i18n clean
+.PHONY: install demo serve test test-fast lint browser-deps i18n clean \
+	bench-catalog bench-matching bench-booking eval-matching
 
 install: $(STAMP)
 
@@ -53,6 +54,15 @@ i18n: install
 
 bench-catalog: install
 	$(PY) bench/bench_catalog.py
+
+bench-matching: install
+	$(PY) bench/bench_matching.py
+
+bench-booking: install
+	$(PY) bench/bench_booking.py
+
+eval-matching: install
+	$(VENV)/bin/scishare eval matching src/scishare/data/eval/matching_dev.jsonl
 
 clean:
 	rm -rf $(VENV) .scishare test-output
