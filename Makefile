@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
 .PHONY: install demo serve test test-fast lint browser-deps i18n clean \
-	bench-catalog bench-matching bench-booking eval-matching
+	bench-catalog bench-matching bench-booking bench-settlement eval-matching
 
 install: $(STAMP)
 
@@ -60,6 +60,9 @@ bench-matching: install
 
 bench-booking: install
 	$(PY) bench/bench_booking.py
+
+bench-settlement: install
+	$(PY) bench/bench_settlement.py
 
 eval-matching: install
 	$(VENV)/bin/scishare eval matching src/scishare/data/eval/matching_dev.jsonl

@@ -5,6 +5,7 @@ application itself imports models through the domains that own them.
 """
 
 import scishare.accounts.models
+import scishare.billing.models
 import scishare.booking.models
 import scishare.catalog.models
 import scishare.knowledge.models

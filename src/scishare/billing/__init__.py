@@ -1,0 +1,1 @@
+"""Fees, innovation vouchers, settlement, the double-entry ledger, clearing and insurance."""
