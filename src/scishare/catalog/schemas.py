@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -154,12 +154,19 @@ class InstrumentPage(BaseModel):
     page_size: int
 
 
+class LifecycleMove(BaseModel):
+    """A request to move an instrument to another lifecycle state, with the reason."""
+
+    to_state: LifecycleState
+    reason: str = Field(min_length=1, max_length=256)
+
+
 class LifecycleChangeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     from_state: LifecycleState | None
     to_state: LifecycleState
-    changed_at: object
+    changed_at: datetime
     reason: str
 
 
@@ -170,3 +177,21 @@ class CatalogStats(BaseModel):
     total_value_fen: int
     instruments_by_major_class: dict[str, int]
     instruments_by_region: dict[str, int]
+
+
+class NationalClassRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    level: int
+    parent_code: str | None
+    name_zh: str
+    name_en: str
+
+
+class TechniqueRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_zh: str
+    name_en: str

@@ -1,6 +1,5 @@
-"""`scishare db …`: migrations and reference data."""
+"""Helpers every CLI sub-app uses: one transaction per command, problems on stderr."""
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -10,10 +9,6 @@ from sqlalchemy.orm import Session
 
 from scishare.core.database import session_scope
 from scishare.core.errors import SciShareError
-from scishare.core.migrations import upgrade
-from scishare.core.settings import get_settings
-
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
 T = TypeVar("T")
 
@@ -41,16 +36,3 @@ def run_or_fail(action: Callable[[], T]) -> T:
     except SciShareError as error:
         fail([str(error)])
         raise AssertionError("unreachable") from None
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Run migrations to head and load the reference data shipped in the package."""
-    from scishare.catalog.service import sync_reference_data
-
-    url = get_settings().database_url
-    upgrade(url)
-    with cli_session() as session:
-        classes, techniques = sync_reference_data(session)
-    typer.echo(f"database at head: {url} ({classes} classes, {techniques} techniques)",
-               file=sys.stdout)

@@ -1,0 +1,1 @@
+"""The web layer: HTML pages, the JSON API and the translation of errors into HTTP."""

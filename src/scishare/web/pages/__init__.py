@@ -1,0 +1,1 @@
+"""HTML pages rendered with Jinja, in Simplified Chinese or English."""
