@@ -34,6 +34,7 @@ from scishare.catalog.schemas import InstrumentCreate, InstrumentUpdate, Service
 from scishare.catalog.service import (
     ReferenceSets,
     existing_exchange_ids,
+    refresh_statistics,
     register_instruments_in_bulk,
 )
 from scishare.core.clock import to_display
@@ -183,6 +184,7 @@ def import_catalog(session: Session, source: bytes, *, filename: str, actor: Act
                                              now=now)
         if progress is not None:
             progress(done, total)
+    refresh_statistics(session)
     return ImportReport(
         instruments=done,
         service_items=sum(len(record.service_items) for record in records),

@@ -293,6 +293,16 @@ def _copy_rows(connection: Connection, table: str, rows: list[dict[str, Any]]) -
             copy.write_row([row[column] for column in columns])
 
 
+def refresh_statistics(session: Session) -> None:
+    """Update the query planner's statistics after a bulk load.
+
+    Without them SQLite guesses, and after a large import it may sort tens of thousands of
+    rows for a 20-row page instead of walking an index.
+    """
+    session.flush()
+    session.execute(text("ANALYZE"))
+
+
 def existing_exchange_ids(session: Session, candidates: list[str]) -> set[str]:
     """Which of `candidates` are already listed."""
     found: set[str] = set()
@@ -327,10 +337,12 @@ def _filtered(session: Session, wanted: InstrumentFilter) -> Select[Instrument]:
     query = select(Instrument)
     if wanted.q:
         pattern = f"%{wanted.q.strip()}%"
-        query = query.where(or_(Instrument.name_zh.ilike(pattern),
-                                Instrument.name_en.ilike(pattern),
-                                Instrument.model.ilike(pattern),
-                                Instrument.manufacturer.ilike(pattern)))
+        # SQLite's LIKE already ignores ASCII case; its ILIKE would wrap both sides in lower()
+        # and double the cost of the scan.
+        postgres = is_postgres(session)
+        query = query.where(or_(*(column.ilike(pattern) if postgres else column.like(pattern)
+                                  for column in (Instrument.name_zh, Instrument.name_en,
+                                                 Instrument.model, Instrument.manufacturer))))
     if wanted.class_code:
         query = query.where(Instrument.class_code.startswith(wanted.class_code)
                             if len(wanted.class_code) == 2
@@ -341,22 +353,25 @@ def _filtered(session: Session, wanted: InstrumentFilter) -> Select[Instrument]:
     if wanted.organisation_code:
         query = query.where(Instrument.organisation_id == select(Organisation.id).where(
             Organisation.code == wanted.organisation_code).scalar_subquery())
+    # A technique is offered by few instruments: an uncorrelated IN subquery answers it from
+    # the (technique, instrument) index once instead of probing every instrument.
     if wanted.technique_code:
-        query = query.where(exists().where(
-            InstrumentTechnique.instrument_id == Instrument.id,
-            InstrumentTechnique.technique_code == wanted.technique_code))
+        query = query.where(Instrument.id.in_(select(InstrumentTechnique.instrument_id).where(
+            InstrumentTechnique.technique_code == wanted.technique_code)))
     if wanted.is_open_external is not None:
         query = query.where(Instrument.is_open_external == wanted.is_open_external)
     if wanted.lifecycle_state is not None:
         query = query.where(Instrument.lifecycle_state == wanted.lifecycle_state)
     if wanted.price_min_fen is not None or wanted.price_max_fen is not None:
-        price = exists().where(ServiceItem.instrument_id == Instrument.id,
-                               ServiceItem.is_active.is_(True))
+        # Price ranges are broad (tens of thousands of items), so probing each instrument's
+        # few items beats materialising the matching set.
+        priced = exists().where(ServiceItem.instrument_id == Instrument.id,
+                                ServiceItem.is_active.is_(True))
         if wanted.price_min_fen is not None:
-            price = price.where(ServiceItem.price_enterprise_fen >= wanted.price_min_fen)
+            priced = priced.where(ServiceItem.price_enterprise_fen >= wanted.price_min_fen)
         if wanted.price_max_fen is not None:
-            price = price.where(ServiceItem.price_enterprise_fen <= wanted.price_max_fen)
-        query = query.where(price)
+            priced = priced.where(ServiceItem.price_enterprise_fen <= wanted.price_max_fen)
+        query = query.where(priced)
     return query
 
 

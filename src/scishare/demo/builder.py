@@ -41,6 +41,7 @@ from scishare.catalog.service import (
     ReferenceSets,
     catalog_stats,
     existing_exchange_ids,
+    refresh_statistics,
     register_instruments_in_bulk,
     sync_reference_data,
 )
@@ -277,6 +278,7 @@ def build_demo(session: Session, *, seed: int = DEFAULT_SEED, scale: int | None 
             value_fen += sum(record.original_value_fen for record in batch)
             done += len(batch)
             report("instruments", done, total)
+    refresh_statistics(session)
     return DemoSummary(
         seed=seed, instruments_by_region={city.region.code: city.count for city in cities},
         organisations=sum(len(city.units) for city in cities), total_value_fen=value_fen,
