@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(VENV)/bin/scishare db upgrade
+	$(VENV)/bin/scishare knowledge import
 	$(VENV)/bin/scishare demo build
 	$(VENV)/bin/scishare serve --host 127.0.0.1 --port 8000
 
