@@ -31,6 +31,32 @@ class Action(StrEnum):
     """Create accounts and grant roles in an organisation."""
     VIEW_REGION_REPORTS = "view_region_reports"
     """See a region's sharing figures and unmet demand."""
+    EDIT_KNOWLEDGE = "edit_knowledge"
+    """Import the knowledge seed; add aliases and links to the graph."""
+    SUBSCRIBE_DEMAND = "subscribe_demand"
+    """Save a need as a demand subscription and read its notifications."""
+    BOOK_INSTRUMENT = "book_instrument"
+    """Reserve machine time or order a sample test on an instrument."""
+    RUN_BOOKING_QUEUE = "run_booking_queue"
+    """Approve, move and cancel reservations, move orders, upload reports, qualify users."""
+    SET_AVAILABILITY = "set_availability"
+    """Set an instrument's booking rules, opening hours, holidays and blackouts."""
+    DEFINE_PROGRAMME = "define_programme"
+    """Define an innovation voucher programme of a region."""
+    APPLY_FOR_QUOTA = "apply_for_quota"
+    """Apply for an enterprise's voucher quota in a programme."""
+    APPROVE_QUOTA = "approve_quota"
+    """Approve or reject quota applications; reimburse pay-then-reimburse vouchers."""
+    SETTLE_ORDER = "settle_order"
+    """Settle completed orders of a provider; refund and correct their settlements."""
+    VIEW_STATEMENTS = "view_statements"
+    """Read an organisation's ledger statements and voucher history."""
+    RUN_CLEARING = "run_clearing"
+    """Run cross-region voucher clearing for a region's fund."""
+    MANAGE_INSURANCE = "manage_insurance"
+    """Require shared-use cover on a provider's instruments; file damage claims."""
+    ASSESS_CLAIM = "assess_claim"
+    """Assess a damage claim and pay it out."""
 
 
 class Scope(StrEnum):
@@ -45,24 +71,48 @@ A, R, OWN, N = Scope.ANYWHERE, Scope.OWN_REGION, Scope.OWN_ORGANISATION, Scope.N
 POLICY: dict[Role, dict[Action, Scope]] = {
     Role.PLATFORM_ADMIN: dict.fromkeys(Action, A),
     Role.BUREAU_OFFICER: {
+        Action.DEFINE_PROGRAMME: R, Action.APPLY_FOR_QUOTA: N, Action.APPROVE_QUOTA: R,
+        Action.SETTLE_ORDER: N, Action.VIEW_STATEMENTS: R, Action.RUN_CLEARING: R,
+        Action.MANAGE_INSURANCE: N, Action.ASSESS_CLAIM: N,
         Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: N, Action.EDIT_INSTRUMENT: N,
         Action.CHANGE_LIFECYCLE: N, Action.IMPORT_CATALOG: N, Action.EDIT_ORGANISATION: N,
         Action.MANAGE_ACCOUNTS: N, Action.VIEW_REGION_REPORTS: R,
+        Action.BOOK_INSTRUMENT: N, Action.RUN_BOOKING_QUEUE: N,
+        Action.SET_AVAILABILITY: N,
+        Action.EDIT_KNOWLEDGE: N, Action.SUBSCRIBE_DEMAND: N,
     },
     Role.PROVIDER_ADMIN: {
+        Action.DEFINE_PROGRAMME: N, Action.APPLY_FOR_QUOTA: OWN, Action.APPROVE_QUOTA: N,
+        Action.SETTLE_ORDER: OWN, Action.VIEW_STATEMENTS: OWN, Action.RUN_CLEARING: N,
+        Action.MANAGE_INSURANCE: OWN, Action.ASSESS_CLAIM: N,
         Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: OWN, Action.EDIT_INSTRUMENT: OWN,
         Action.CHANGE_LIFECYCLE: OWN, Action.IMPORT_CATALOG: OWN, Action.EDIT_ORGANISATION: OWN,
         Action.MANAGE_ACCOUNTS: OWN, Action.VIEW_REGION_REPORTS: N,
+        Action.BOOK_INSTRUMENT: A, Action.RUN_BOOKING_QUEUE: OWN,
+        Action.SET_AVAILABILITY: OWN,
+        Action.EDIT_KNOWLEDGE: N, Action.SUBSCRIBE_DEMAND: OWN,
     },
     Role.OPERATOR: {
+        Action.DEFINE_PROGRAMME: N, Action.APPLY_FOR_QUOTA: N, Action.APPROVE_QUOTA: N,
+        Action.SETTLE_ORDER: OWN, Action.VIEW_STATEMENTS: N, Action.RUN_CLEARING: N,
+        Action.MANAGE_INSURANCE: N, Action.ASSESS_CLAIM: N,
         Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: N, Action.EDIT_INSTRUMENT: OWN,
         Action.CHANGE_LIFECYCLE: OWN, Action.IMPORT_CATALOG: N, Action.EDIT_ORGANISATION: N,
         Action.MANAGE_ACCOUNTS: N, Action.VIEW_REGION_REPORTS: N,
+        Action.BOOK_INSTRUMENT: A, Action.RUN_BOOKING_QUEUE: OWN,
+        Action.SET_AVAILABILITY: OWN,
+        Action.EDIT_KNOWLEDGE: N, Action.SUBSCRIBE_DEMAND: N,
     },
     Role.DEMANDER: {
+        Action.DEFINE_PROGRAMME: N, Action.APPLY_FOR_QUOTA: OWN, Action.APPROVE_QUOTA: N,
+        Action.SETTLE_ORDER: N, Action.VIEW_STATEMENTS: OWN, Action.RUN_CLEARING: N,
+        Action.MANAGE_INSURANCE: N, Action.ASSESS_CLAIM: N,
         Action.VIEW_CATALOG: A, Action.REGISTER_INSTRUMENT: N, Action.EDIT_INSTRUMENT: N,
         Action.CHANGE_LIFECYCLE: N, Action.IMPORT_CATALOG: N, Action.EDIT_ORGANISATION: N,
         Action.MANAGE_ACCOUNTS: N, Action.VIEW_REGION_REPORTS: N,
+        Action.BOOK_INSTRUMENT: A, Action.RUN_BOOKING_QUEUE: N,
+        Action.SET_AVAILABILITY: N,
+        Action.EDIT_KNOWLEDGE: N, Action.SUBSCRIBE_DEMAND: OWN,
     },
 }
 

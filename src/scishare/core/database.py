@@ -66,8 +66,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option for transactions that check and then write (booking): on SQLite they start
+# with BEGIN IMMEDIATE, taking the write lock first, so such transactions run one at a time
+# instead of failing when another writer committed after their first read. Use
+# `engine.execution_options(**WRITE_TRANSACTION)` for their sessions; PostgreSQL ignores it.
+SQLITE_BEGIN_IMMEDIATE = "sqlite_begin_immediate"
+WRITE_TRANSACTION = {SQLITE_BEGIN_IMMEDIATE: True}
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     # Lifetime of a browser sign-in; API tokens carry their own expiry.
     session_days: int = 14
     cookie_secure: bool = False
+    # Sample-testing reports (PDF) are stored here under their SHA-256, at most this large.
+    reports_dir: Path = DEFAULT_DATA_DIR / "reports"
+    report_max_bytes: int = 20 * 1024 * 1024
 
 
 @lru_cache

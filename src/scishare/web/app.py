@@ -18,6 +18,7 @@ from scishare import __version__
 from scishare.core.database import session_factory
 from scishare.core.errors import SciShareError
 from scishare.web.api import auth as auth_api
+from scishare.web.api import booking as booking_api
 from scishare.web.api import catalog as catalog_api
 from scishare.web.api import matching as matching_api
 from scishare.web.api import organisations as organisations_api
@@ -25,6 +26,7 @@ from scishare.web.api import reference as reference_api
 from scishare.web.deps import FormRejected, negotiate_locale, templates
 from scishare.web.i18n import load_all
 from scishare.web.pages import auth as auth_pages
+from scishare.web.pages import booking as booking_pages
 from scishare.web.pages import catalog as catalog_pages
 from scishare.web.pages import matching as matching_pages
 from scishare.web.pages import organisations as organisation_pages
@@ -75,6 +77,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     for module in (catalog_pages, organisation_pages, auth_pages, provider_pages,
                    matching_pages):
         app.include_router(module.router, include_in_schema=False)
+    app.include_router(booking_api.router, prefix="/api")
+    app.include_router(booking_pages.router, include_in_schema=False)
     app.add_exception_handler(FormRejected, _form_rejected)  # type: ignore[arg-type]
     app.add_exception_handler(SciShareError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -1,0 +1,430 @@
+"""Booking under load on PostgreSQL: 64 concurrent clients reserving random, often overlapping
+periods (1–4 hours, every day 08:00–22:00 Shanghai time, over a month) on 100 instruments,
+through the booking service.
+
+Each client is a thread with its own connection and session, one transaction per request;
+threads are spread over worker processes (SQLAlchemy's Python work would otherwise queue
+behind one interpreter lock). A client behaves like a long-running integration or a signed-in
+web request: it holds the person's account and looks the instruments up once through the
+catalog service; every request books the instrument's hourly service, so it is priced.
+
+The same request list is also sent, by the same clients, as bare INSERTs of the same rows into
+the same `occupancy` table with the same exclusion constraint: straight through psycopg (the
+ceiling), and through the same SQLAlchemy sessions (so that the cost of the booking logic
+alone can be read too). Every run starts from an empty table.
+
+Prints accepted and rejected reservations per second, p95 latency, the overlapping pairs an
+independent SQL query finds afterwards (must be 0), the ceiling and the ratio. Last line:
+`BENCH booking clients=… accepted_per_s=… rejected_per_s=… p95_ms=… overlaps=…
+ceiling_per_s=… ratio=…`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import statistics
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from scishare.accounts.models import OrganisationType, Role
+from scishare.accounts.schemas import AccountCreate, OrganisationCreate
+from scishare.accounts.service import (
+    SYSTEM,
+    actor_for,
+    get_account,
+    register_account,
+    register_organisation,
+)
+from scishare.booking.errors import SlotTaken
+from scishare.booking.models import Occupancy, OperationMode
+from scishare.booking.periods import TimeRange
+from scishare.booking.schemas import BookingPolicyUpdate, OpeningPeriodSpec
+from scishare.booking.service import (
+    find_instrument,
+    reserve,
+    set_booking_policy,
+)
+from scishare.catalog.models import ServiceUnit
+from scishare.catalog.schemas import InstrumentCreate, ServiceItemCreate
+from scishare.catalog.service import register_instrument, sync_reference_data
+from scishare.core.database import make_engine
+from scishare.core.migrations import upgrade
+from scishare.regions.schemas import RegionCreate
+from scishare.regions.service import register_region
+
+ADMIN_URL = os.environ.get("SCISHARE_BENCH_POSTGRES_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DATABASE = "scishare_bench_booking"
+INSTRUMENTS = 100
+ACCOUNTS = 16
+NOW = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+FIRST_DAY = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 Shanghai
+DAYS = 30
+# Every day 08:00–22:00 Shanghai (00:00–14:00 UTC), half-hour slots, bookings of 1–4 hours.
+OPEN_HOURS = 14
+SLOT = timedelta(minutes=30)
+
+# Independent of the service: active bookings of one instrument overlapping over the booked
+# period or the period held with its buffer, plus rows whose active flag contradicts their
+# status (the guard only sees active rows).
+OVERLAP_SQL = """
+WITH booking AS (
+    SELECT id, instrument_id, starts_at, ends_at, held_until FROM occupancy
+     WHERE (kind = 'reservation'
+            AND status IN ('pending', 'confirmed', 'in_progress', 'completed'))
+        OR (kind = 'blackout' AND lifted_at IS NULL)
+)
+SELECT (SELECT count(*) FROM booking a JOIN booking b
+          ON a.instrument_id = b.instrument_id AND a.id < b.id
+         AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at)
+     + (SELECT count(*) FROM booking a JOIN booking b
+          ON a.instrument_id = b.instrument_id AND a.id < b.id
+         AND a.starts_at < b.held_until AND b.starts_at < a.held_until)
+     + (SELECT count(*) FROM occupancy
+         WHERE is_active <> (id IN (SELECT id FROM booking)))
+"""
+
+
+@dataclass(frozen=True)
+class Request:
+    instrument: int  # index into the seeded instruments
+    starts_at: datetime
+    ends_at: datetime
+
+
+def database_url() -> str:
+    return sa.make_url(ADMIN_URL).set(database=DATABASE).render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def create_database() -> str:
+    with psycopg.connect(libpq_url(ADMIN_URL), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    url = database_url()
+    upgrade(url)
+    return url
+
+
+def seed(url: str) -> tuple[list[str], list[int]]:
+    """100 instruments open every day 08:00–22:00 and a few enterprise users, all through the
+    services. Returns the instruments' exchange ids and the users' account ids."""
+    engine = make_engine(url)
+    policy = BookingPolicyUpdate(
+        slot_minutes=30, min_minutes=30, max_minutes=240, lead_minutes=0, horizon_days=60,
+        buffer_minutes=0, cancel_deadline_minutes=0, requires_approval=False,
+        opening_hours=[OpeningPeriodSpec(weekday=d, opens="08:00", closes="22:00")
+                       for d in range(7)])
+    with Session(engine, expire_on_commit=False) as session:
+        sync_reference_data(session)
+        register_region(session, RegionCreate(code="410000", name_zh="河南省", name_en="Henan"))
+        register_region(session, RegionCreate(code="410100", name_zh="郑州市", name_en="Zhengzhou",
+                                              parent_code="410000"))
+        provider = register_organisation(session, OrganisationCreate(
+            code="BENCHU", name_zh="基准大学", name_en="Bench University",
+            org_type=OrganisationType.UNIVERSITY, region_code="410100"), now=NOW)
+        exchange_ids: list[str] = []
+        for n in range(INSTRUMENTS):
+            instrument = register_instrument(session, InstrumentCreate(
+                exchange_id=f"BK-{n:07d}", organisation_id=provider.id,
+                name_zh=f"基准仪器{n}", class_code="0103", technique_codes=["XRD"],
+                original_value_fen=100_000_000, region_code="410100",
+                service_items=[ServiceItemCreate(
+                    name_zh="机时", unit=ServiceUnit.HOUR, price_internal_fen=10_000,
+                    price_nonprofit_fen=20_000, price_enterprise_fen=40_000)]),
+                actor=SYSTEM, now=NOW)
+            set_booking_policy(session, instrument=instrument, policy=policy, actor=SYSTEM,
+                               now=NOW)
+            exchange_ids.append(instrument.exchange_id)
+        company = register_organisation(session, OrganisationCreate(
+            code="BENCHE", name_zh="基准企业", name_en="Bench Co.",
+            org_type=OrganisationType.ENTERPRISE, region_code="410100"), now=NOW)
+        accounts = [register_account(session, AccountCreate(
+            email=f"bench{n}@example.cn", display_name=f"客户{n}", password="bench password",
+            organisation_id=company.id), now=NOW, roles=(Role.DEMANDER,)).id
+            for n in range(ACCOUNTS)]
+        session.commit()
+    engine.dispose()
+    return exchange_ids, accounts
+
+
+def requests(count: int, seed_value: int) -> list[Request]:
+    rng = random.Random(seed_value)
+    made: list[Request] = []
+    for _ in range(count):
+        slots = rng.randint(2, 8)
+        start = rng.randrange(0, OPEN_HOURS * 2 - slots + 1)
+        day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+        made.append(Request(instrument=rng.randrange(INSTRUMENTS),
+                            starts_at=day + start * SLOT, ends_at=day + (start + slots) * SLOT))
+    return made
+
+
+# Worker processes ------------------------------------------------------------------------------
+
+def _service_client(engine: sa.Engine, exchange_ids: list[str], account_id: int,
+                    work: list[Request], barrier: threading.Barrier,
+                    results: list[tuple[bool, float]]) -> None:
+    """A client of the booking service: one session (and connection) for its lifetime, one
+    transaction per request. Like a signed-in web request, it holds the person's account
+    with their organisation; the instruments are looked up once through the catalog
+    service. Every request books the instrument's hourly service (so it is priced)."""
+    # The client keeps its connection (no pool checkout per request), as a worker would.
+    with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
+        account = get_account(session, account_id)
+        actor = actor_for(account)
+        instruments = [find_instrument(session, exchange_id, record="bench")
+                       for exchange_id in exchange_ids]
+        hourly = [next(item.id for item in instrument.service_items
+                       if item.unit == ServiceUnit.HOUR) for instrument in instruments]
+        session.commit()
+        barrier.wait()
+        for request in work:
+            started = time.perf_counter()
+            try:
+                reserve(session, instrument=instruments[request.instrument],
+                        period=TimeRange(request.starts_at, request.ends_at),
+                        mode=OperationMode.ASSISTED, idempotency_key=uuid.uuid4().hex,
+                        actor=actor, now=NOW, service_item_id=hourly[request.instrument])
+                session.commit()
+                accepted = True
+            except SlotTaken:
+                # A refused request has written nothing and left the transaction usable, so
+                # it is ended with COMMIT: a ROLLBACK would also expire every instrument this
+                # long-lived session holds, and each would be read again on its next use.
+                session.commit()
+                accepted = False
+            results.append((accepted, time.perf_counter() - started))
+
+
+def _bare_row(request: Request, instrument_ids: list[int], requester_id: int) -> dict[str, object]:
+    """The row a reservation writes, with no checks at all."""
+    return {"instrument_id": instrument_ids[request.instrument], "kind": "reservation",
+            "starts_at": request.starts_at, "ends_at": request.ends_at,
+            "held_until": request.ends_at, "is_active": True, "created_at": NOW, "reason": "",
+            "requester_id": requester_id, "mode": "assisted", "status": "confirmed",
+            "purpose": "", "idempotency_key": uuid.uuid4().hex,
+            "price_category": "enterprise"}
+
+
+# SQLSTATEs of a refused bare INSERT: exclusion violation, deadlock detected.
+REFUSALS = frozenset({"23P01", "40P01"})
+
+BARE_INSERT = (
+    "INSERT INTO occupancy (instrument_id, kind, starts_at, ends_at, held_until, is_active, "
+    "created_at, reason, requester_id, mode, status, purpose, idempotency_key, price_category) "
+    "VALUES (%(instrument_id)s, %(kind)s, %(starts_at)s, %(ends_at)s, %(held_until)s, "
+    "%(is_active)s, %(created_at)s, %(reason)s, %(requester_id)s, %(mode)s, %(status)s, "
+    "%(purpose)s, %(idempotency_key)s, %(price_category)s)")
+
+
+def _bare_engine_client(engine: sa.Engine, instrument_ids: list[int], requester_id: int,
+                        work: list[Request], barrier: threading.Barrier,
+                        results: list[tuple[bool, float]]) -> None:
+    """The bare INSERT through the same engine and session the service clients use."""
+    table = cast(sa.Table, Occupancy.__table__)
+    statement = sa.insert(table)
+    barrier.wait()
+    with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
+        for request in work:
+            started = time.perf_counter()
+            try:
+                session.execute(statement, _bare_row(request, instrument_ids, requester_id))
+                session.commit()
+                accepted = True
+            except sa.exc.DBAPIError as error:
+                # Refused by the constraint, or the victim of a deadlock with a racing insert.
+                if getattr(error.orig, "sqlstate", None) not in REFUSALS:
+                    raise
+                session.rollback()
+                accepted = False
+            results.append((accepted, time.perf_counter() - started))
+
+
+def _bare_client(url: str, instrument_ids: list[int], requester_id: int, work: list[Request],
+                 barrier: threading.Barrier, results: list[tuple[bool, float]]) -> None:
+    """The bare INSERT straight through psycopg, each in its own transaction."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        barrier.wait()
+        for request in work:
+            started = time.perf_counter()
+            try:
+                connection.execute(BARE_INSERT, _bare_row(request, instrument_ids,
+                                                          requester_id))
+                accepted = True
+            except (psycopg.errors.ExclusionViolation, psycopg.errors.DeadlockDetected):
+                # Plain INSERTs racing for overlapping periods can deadlock on each other's
+                # rows; PostgreSQL refuses one of them.
+                accepted = False
+            results.append((accepted, time.perf_counter() - started))
+
+
+def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[str],
+           instrument_ids: list[int], account_ids: list[int], start_gate: mp.Event,  # type: ignore[valid-type]
+           ready: mp.Queue, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    """One process: its share of the clients, each a thread with its own connection."""
+    engine = make_engine(url, pool_size=len(slices) + 2, max_overflow=0)
+    results: list[tuple[bool, float]] = []
+    barrier = threading.Barrier(len(slices) + 1)
+    threads = []
+    for n, work in enumerate(slices):
+        if mode == "service":
+            thread = threading.Thread(target=_service_client, args=(
+                engine, exchange_ids, account_ids[n % len(account_ids)], work, barrier,
+                results))
+        elif mode == "engine":
+            thread = threading.Thread(target=_bare_engine_client, args=(
+                engine, instrument_ids, account_ids[n % len(account_ids)], work, barrier,
+                results))
+        else:
+            thread = threading.Thread(target=_bare_client, args=(
+                url, instrument_ids, account_ids[n % len(account_ids)], work, barrier,
+                results))
+        thread.start()
+        threads.append(thread)
+    ready.put(os.getpid())
+    start_gate.wait()  # type: ignore[attr-defined]
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+    out.put(results)
+
+
+def run(mode: str, url: str, work: list[Request], *, clients: int, processes: int,
+        exchange_ids: list[str], instrument_ids: list[int],
+        account_ids: list[int]) -> tuple[list[tuple[bool, float]], float]:
+    """Send `work` from `clients` clients spread over `processes`; returns the outcomes and
+    the wall time from the common start to the last answer."""
+    per_client = [work[n::clients] for n in range(clients)]
+    context = mp.get_context("spawn")
+    start_gate, ready, out = context.Event(), context.Queue(), context.Queue()
+    procs = []
+    for p in range(processes):
+        slices = per_client[p::processes]
+        proc = context.Process(target=worker, args=(
+            mode, url, slices, exchange_ids, instrument_ids, account_ids, start_gate, ready,
+            out))
+        proc.start()
+        procs.append(proc)
+    for _ in procs:
+        ready.get()
+    started = time.perf_counter()
+    start_gate.set()
+    results: list[tuple[bool, float]] = []
+    for _ in procs:
+        results.extend(out.get())
+    elapsed = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+        if proc.exitcode != 0:
+            raise SystemExit(f"a {mode} worker failed with exit code {proc.exitcode}")
+    if len(results) != len(work):
+        raise SystemExit(f"{mode}: {len(results)} answers to {len(work)} requests")
+    return results, elapsed
+
+
+def empty_bookings(url: str) -> None:
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        connection.execute("TRUNCATE occupancy RESTART IDENTITY")
+
+
+def overlaps(url: str) -> int:
+    with psycopg.connect(libpq_url(url)) as connection:
+        row = connection.execute(OVERLAP_SQL).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[94]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=6400,
+                        help="requests in all, shared among the clients")
+    parser.add_argument("--seed", type=int, default=20261124)
+    options = parser.parse_args()
+
+    url = create_database()
+    exchange_ids, account_ids = seed(url)
+    with psycopg.connect(libpq_url(url)) as connection:
+        by_exchange_id: dict[str, int] = dict(connection.execute(
+            "SELECT exchange_id, id FROM instrument").fetchall())
+    instrument_ids = [by_exchange_id[e] for e in exchange_ids]
+    work = requests(options.requests, options.seed)
+
+    def send(mode: str) -> tuple[list[tuple[bool, float]], float]:
+        return run(mode, url, work, clients=options.clients, processes=options.processes,
+                   exchange_ids=exchange_ids, instrument_ids=instrument_ids,
+                   account_ids=account_ids)
+
+    print(f"database {DATABASE}: {INSTRUMENTS} instruments, {len(work)} requests over "
+          f"{DAYS} days from {options.clients} clients in {options.processes} processes")
+
+    def summary(results: list[tuple[bool, float]], seconds: float) -> str:
+        accepted = sum(ok for ok, _ in results)
+        return (f"{len(results) / seconds:.0f} requests/s ({accepted} accepted, "
+                f"{len(results) - accepted} refused) in {seconds:.2f} s, "
+                f"p95 {p95([t for _, t in results]) * 1000:.1f} ms")
+
+    # The ceiling: bare INSERTs of the same rows by the same clients, each its own
+    # transaction, straight through psycopg.
+    bare, bare_seconds = send("bare")
+    bare_overlaps = overlaps(url)
+    ceiling = len(work) / bare_seconds
+    print(f"bare INSERT ceiling (psycopg): {summary(bare, bare_seconds)}, "
+          f"overlaps {bare_overlaps}")
+    empty_bookings(url)
+    # The same bare INSERTs through the SQLAlchemy sessions and connections the service
+    # clients use: what the booking logic itself costs is the gap between this and the
+    # service.
+    stack, stack_seconds = send("engine")
+    stack_ceiling = len(work) / stack_seconds
+    print(f"bare INSERT through SQLAlchemy sessions: {summary(stack, stack_seconds)}")
+    empty_bookings(url)
+
+    served, seconds = send("service")
+    accepted = sum(ok for ok, _ in served)
+    rejected = len(served) - accepted
+    found = overlaps(url)
+    with psycopg.connect(libpq_url(url)) as connection:
+        stored = connection.execute(
+            "SELECT count(*) FROM occupancy WHERE kind = 'reservation' "
+            "AND status = 'confirmed'").fetchone()
+    assert stored is not None
+    if stored[0] != accepted:
+        raise SystemExit(f"{accepted} accepted but {stored[0]} reservations stored")
+    accepted_per_s, rejected_per_s = accepted / seconds, rejected / seconds
+    latency = p95([t for _, t in served]) * 1000
+    ratio = (accepted_per_s + rejected_per_s) / ceiling
+    print(f"booking service: {summary(served, seconds)}; overlapping pairs afterwards: "
+          f"{found}")
+    print(f"ratio to the bare INSERT through SQLAlchemy sessions: "
+          f"{(accepted_per_s + rejected_per_s) / stack_ceiling:.2f}")
+    print(f"BENCH booking clients={options.clients} accepted_per_s={accepted_per_s:.1f} "
+          f"rejected_per_s={rejected_per_s:.1f} p95_ms={latency:.1f} overlaps={found} "
+          f"ceiling_per_s={ceiling:.1f} ratio={ratio:.2f}")
+    if found or bare_overlaps:
+        raise SystemExit("overlapping bookings found")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""Machine-time reservations: reserve, approve or reject, move, cancel, check in, finish, and
+mark no-shows.
+
+Overlaps are refused by the database (see `occupancy`); everything else a request can get
+wrong is checked before anything is written, so a refused request stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from scishare.accounts.permissions import Action
+from scishare.accounts.service import Actor, authorize, get_organisation
+from scishare.booking.availability import (
+    BookingRules,
+    booking_rules,
+    check_bookable,
+    check_period_shape,
+    instrument_target,
+    rules_and_closed_days,
+)
+from scishare.booking.errors import (
+    BadTransition,
+    CancellationDeadlinePassed,
+    InstrumentNotInService,
+    NotOpenToExternalUsers,
+    NotYours,
+    UnknownInstrument,
+    UnknownReservation,
+)
+from scishare.booking.models import (
+    OccupancyKind,
+    OperationMode,
+    PriceCategory,
+    Reservation,
+    ReservationStatus,
+)
+from scishare.booking.occupancy import change_guarded, write_once
+from scishare.booking.periods import TimeRange
+from scishare.booking.pricing import estimate, price_category, service_item_of
+from scishare.booking.qualifications import require_qualification
+from scishare.booking.schemas import ReservationCreate
+from scishare.catalog.models import Instrument, LifecycleState, ServiceUnit
+from scishare.catalog.service import get_instrument
+from scishare.core.errors import InvalidInput, NotFound
+
+# How long before its start a reservation may be checked in.
+CHECK_IN_EARLY = timedelta(minutes=30)
+CHANGEABLE = frozenset({ReservationStatus.PENDING, ReservationStatus.CONFIRMED})
+
+
+def find_instrument(session: Session, exchange_id: str, *, record: str) -> Instrument:
+    """The instrument (with its service items) under `exchange_id`."""
+    try:
+        return get_instrument(session, exchange_id)
+    except NotFound:
+        raise UnknownInstrument(f"no instrument {exchange_id}", record=record,
+                                field="instrument_id") from None
+
+
+def check_instrument_takes_requests(instrument: Instrument, actor: Actor) -> None:
+    """In service, and open to external users unless the actor belongs to its owner."""
+    record = f"instrument {instrument.exchange_id}"
+    if LifecycleState(instrument.lifecycle_state) is not LifecycleState.IN_SERVICE:
+        raise InstrumentNotInService(f"the instrument is {instrument.lifecycle_state}",
+                                     record=record, field="lifecycle_state")
+    if actor.organisation_id != instrument.organisation_id and not instrument.is_open_external:
+        raise NotOpenToExternalUsers("the instrument is not open to external users",
+                                     record=record, field="is_open_external")
+
+
+def check_idempotency_key(key: str, *, record: str) -> str:
+    """The key, stripped, if it has 8 to 64 characters."""
+    key = key.strip()
+    if not 8 <= len(key) <= 64:
+        raise InvalidInput("give a key of 8 to 64 characters (e.g. a UUID)", record=record,
+                           field="idempotency_key")
+    return key
+
+
+def _runs_queue(actor: Actor, instrument: Instrument) -> bool:
+    return actor.may(Action.RUN_BOOKING_QUEUE, instrument_target(instrument))
+
+
+def reserve(session: Session, *, instrument: Instrument, period: TimeRange,
+            mode: OperationMode, idempotency_key: str, actor: Actor, now: datetime,
+            service_item_id: int | None = None, purpose: str = "") -> Reservation:
+    """Book `period` on `instrument` for the actor; raises SlotTaken if any part is taken.
+
+    Self-operation needs a valid qualification; the reservation waits for approval when the
+    instrument asks for it (unless the actor runs its queue). The same idempotency key is
+    accepted once per person.
+    """
+    record = f"reservation on {instrument.exchange_id}"
+    if not actor.account_id:
+        raise NotYours("only a signed-in person can book", record=record)
+    authorize(actor, Action.BOOK_INSTRUMENT, instrument_target(instrument), record=record)
+    period = check_period_shape(period, record=record)
+    check_instrument_takes_requests(instrument, actor)
+    key = check_idempotency_key(idempotency_key, record=record)
+    rules, closed = rules_and_closed_days(session, instrument, period)
+    check_bookable(rules=rules, closed=closed, period=period, now=now, record=record)
+    category = (PriceCategory.INTERNAL if actor.organisation_id == instrument.organisation_id
+                else price_category(instrument, get_organisation(session, actor.organisation_id)))
+    estimate_fen = None
+    if service_item_id is not None:
+        item = service_item_of(instrument, service_item_id, unit=ServiceUnit.HOUR,
+                               record=record)
+        estimate_fen = estimate(item, category,
+                                minutes=int(period.duration / timedelta(minutes=1))).total_fen
+    if mode is OperationMode.SELF_OPERATED:
+        require_qualification(session, instrument=instrument, account_id=actor.account_id,
+                              period=period, now=now, record=record)
+    needs_approval = rules.requires_approval and not _runs_queue(actor, instrument)
+    reservation = write_once(session, Reservation, {
+        "kind": OccupancyKind.RESERVATION, "instrument_id": instrument.id,
+        "starts_at": period.starts_at, "ends_at": period.ends_at,
+        "held_until": rules.held(period).ends_at, "is_active": True, "created_at": now,
+        "reason": "", "requester_id": actor.account_id, "service_item_id": service_item_id,
+        "mode": mode,
+        "status": ReservationStatus.PENDING if needs_approval else ReservationStatus.CONFIRMED,
+        "purpose": purpose.strip(), "idempotency_key": key, "price_category": category,
+        "price_estimate_fen": estimate_fen}, record=record)
+    set_committed_value(reservation, "instrument", instrument)
+    return reservation
+
+
+def submit_reservation(session: Session, data: ReservationCreate, *, actor: Actor,
+                       now: datetime) -> Reservation:
+    """`reserve` for a request naming the instrument by its exchange id (API and forms)."""
+    instrument = find_instrument(session, data.instrument_id, record="reservation request")
+    return reserve(session, instrument=instrument,
+                   period=TimeRange(data.starts_at, data.ends_at), mode=data.mode,
+                   idempotency_key=data.idempotency_key, actor=actor, now=now,
+                   service_item_id=data.service_item_id, purpose=data.purpose)
+
+
+# Finding and locking -------------------------------------------------------------------------
+
+def get_reservation(session: Session, code: str) -> Reservation:
+    """The reservation `R0000042` with its instrument (and service items) and requester."""
+    record = f"reservation {code}"
+    if len(code) < 2 or code[0] != "R" or not code[1:].isdigit():
+        raise UnknownReservation(f"not a reservation code: {code!r}", record=record)
+    found = session.scalar(select(Reservation).where(Reservation.id == int(code[1:])).options(
+        joinedload(Reservation.instrument, innerjoin=True).selectinload(
+            Instrument.service_items),
+        joinedload(Reservation.requester, innerjoin=True)))
+    if found is None:
+        raise UnknownReservation(f"no reservation {code}", record=record)
+    return found
+
+
+def reservation_for(session: Session, code: str, *, actor: Actor) -> Reservation:
+    """The reservation, for its requester or those running its instrument's queue."""
+    reservation = get_reservation(session, code)
+    _require_owner_or_queue(actor, reservation)
+    return reservation
+
+
+def _locked(session: Session, reservation: Reservation) -> Reservation:
+    """Re-read the reservation's row under FOR UPDATE before looking at its status, so that
+    two people acting on it at once (approve and cancel, say) take turns."""
+    session.execute(select(Reservation).where(Reservation.id == reservation.id)
+                    .with_for_update().execution_options(populate_existing=True))
+    return reservation
+
+
+def _transition(reservation: Reservation, allowed: frozenset[ReservationStatus],
+                action: str) -> None:
+    status = ReservationStatus(reservation.status)
+    if status not in allowed:
+        raise BadTransition(f"cannot {action} a reservation that is {status.value}",
+                            record=f"reservation {reservation.code}", field="status")
+
+
+def _require_queue(actor: Actor, reservation: Reservation) -> None:
+    authorize(actor, Action.RUN_BOOKING_QUEUE, instrument_target(reservation.instrument),
+              record=f"reservation {reservation.code}")
+
+
+def _require_owner_or_queue(actor: Actor, reservation: Reservation) -> bool:
+    """Whether the actor runs the queue; raise NotYours if neither that nor the requester."""
+    runs_queue = _runs_queue(actor, reservation.instrument)
+    if not runs_queue and reservation.requester_id != actor.account_id:
+        raise NotYours("not your reservation", record=f"reservation {reservation.code}")
+    return runs_queue
+
+
+def _before_deadline(rules: BookingRules, reservation: Reservation, now: datetime,
+                     action: str) -> None:
+    deadline = reservation.starts_at - timedelta(minutes=rules.cancel_deadline_minutes)
+    if now > deadline:
+        raise CancellationDeadlinePassed(
+            f"can {action} only until {rules.cancel_deadline_minutes} minutes before the "
+            "start; ask the operator", record=f"reservation {reservation.code}",
+            field="starts_at")
+
+
+# The operator's decisions --------------------------------------------------------------------
+
+def approve_reservation(session: Session, reservation: Reservation, *, actor: Actor,
+                        now: datetime) -> Reservation:
+    """Confirm a pending reservation; only those running the instrument's queue."""
+    _require_queue(actor, reservation)
+    _locked(session, reservation)
+    _transition(reservation, frozenset({ReservationStatus.PENDING}), "approve")
+    reservation.status = ReservationStatus.CONFIRMED
+    reservation.decided_at, reservation.decided_by_id = now, actor.account_id or None
+    session.flush()
+    return reservation
+
+
+def reject_reservation(session: Session, reservation: Reservation, *, actor: Actor,
+                       reason: str, now: datetime) -> Reservation:
+    """Refuse a pending reservation with a reason, freeing its period."""
+    record = f"reservation {reservation.code}"
+    _require_queue(actor, reservation)
+    if not reason.strip():
+        raise InvalidInput("say why the reservation is rejected", record=record,
+                           field="reason")
+    _locked(session, reservation)
+    _transition(reservation, frozenset({ReservationStatus.PENDING}), "reject")
+    reservation.is_active = False
+    reservation.status = ReservationStatus.REJECTED
+    reservation.decided_at, reservation.decided_by_id = now, actor.account_id or None
+    reservation.reason = reason.strip()
+    session.flush()
+    return reservation
+
+
+def cancel_reservation(session: Session, reservation: Reservation, *, actor: Actor,
+                       now: datetime, reason: str = "") -> Reservation:
+    """The requester cancels before the deadline; those running the queue cancel at any time
+    but must say why. The period is freed."""
+    record = f"reservation {reservation.code}"
+    runs_queue = _require_owner_or_queue(actor, reservation)
+    if runs_queue and not reason.strip():
+        raise InvalidInput("say why the reservation is cancelled", record=record,
+                           field="reason")
+    _locked(session, reservation)
+    _transition(reservation, CHANGEABLE, "cancel")
+    if not runs_queue:
+        _before_deadline(booking_rules(session, reservation.instrument), reservation, now,
+                         "cancel")
+    reservation.is_active = False
+    reservation.status = ReservationStatus.CANCELLED
+    reservation.cancelled_at, reservation.cancelled_by_id = now, actor.account_id or None
+    reservation.reason = reason.strip()
+    session.flush()
+    return reservation
+
+
+def move_reservation(session: Session, reservation: Reservation, *, period: TimeRange,
+                     actor: Actor, now: datetime) -> Reservation:
+    """Give the reservation a new period, atomically: the new period is taken or the old one
+    is kept. The requester may move until the cancellation deadline (and waits for approval
+    again where the instrument asks for it); those running the queue at any time."""
+    record = f"reservation {reservation.code}"
+    instrument = reservation.instrument
+    runs_queue = _require_owner_or_queue(actor, reservation)
+    period = check_period_shape(period, record=record)
+    _locked(session, reservation)
+    _transition(reservation, CHANGEABLE, "move")
+    rules, closed = rules_and_closed_days(session, instrument, period)
+    if not runs_queue:
+        _before_deadline(rules, reservation, now, "change the time")
+    check_bookable(rules=rules, closed=closed, period=period, now=now, record=record)
+    if OperationMode(reservation.mode) is OperationMode.SELF_OPERATED:
+        require_qualification(session, instrument=instrument,
+                              account_id=reservation.requester_id, period=period, now=now,
+                              record=record)
+    estimate_fen = reservation.price_estimate_fen
+    if reservation.service_item_id is not None:
+        item = service_item_of(instrument, reservation.service_item_id,
+                               unit=ServiceUnit.HOUR, record=record)
+        estimate_fen = estimate(item, reservation.price_category,
+                                minutes=int(period.duration / timedelta(minutes=1))).total_fen
+    def change() -> None:
+        reservation.starts_at, reservation.ends_at = period.starts_at, period.ends_at
+        reservation.held_until = rules.held(period).ends_at
+        reservation.price_estimate_fen = estimate_fen
+        if rules.requires_approval and not runs_queue:
+            reservation.status = ReservationStatus.PENDING
+
+    change_guarded(session, change, record=record)
+    return reservation
+
+
+# Using the time ------------------------------------------------------------------------------
+
+def check_in(session: Session, reservation: Reservation, *, actor: Actor,
+             now: datetime) -> Reservation:
+    """Start a confirmed reservation, from half an hour before its start until its end."""
+    record = f"reservation {reservation.code}"
+    _require_owner_or_queue(actor, reservation)
+    _locked(session, reservation)
+    _transition(reservation, frozenset({ReservationStatus.CONFIRMED}), "start")
+    if not reservation.starts_at - CHECK_IN_EARLY <= now < reservation.ends_at:
+        raise BadTransition("can be started only from 30 minutes before its start until its "
+                            "end", record=record, field="starts_at")
+    reservation.status = ReservationStatus.IN_PROGRESS
+    reservation.checked_in_at = now
+    session.flush()
+    return reservation
+
+
+def finish_reservation(session: Session, reservation: Reservation, *, actor: Actor,
+                       now: datetime) -> Reservation:
+    """Close a reservation that is in progress."""
+    _require_owner_or_queue(actor, reservation)
+    _locked(session, reservation)
+    _transition(reservation, frozenset({ReservationStatus.IN_PROGRESS}), "finish")
+    reservation.status = ReservationStatus.COMPLETED
+    reservation.finished_at = now
+    session.flush()
+    return reservation
+
+
+def _no_show(reservation: Reservation, now: datetime) -> None:
+    reservation.is_active = False
+    reservation.status = ReservationStatus.NO_SHOW
+    reservation.finished_at = now
+
+
+def mark_no_show(session: Session, reservation: Reservation, *, actor: Actor,
+                 now: datetime) -> Reservation:
+    """Mark a confirmed reservation not started within the grace period as a no-show, and
+    free what is left of its period."""
+    record = f"reservation {reservation.code}"
+    _require_queue(actor, reservation)
+    _locked(session, reservation)
+    _transition(reservation, frozenset({ReservationStatus.CONFIRMED}), "mark as no-show")
+    rules = booking_rules(session, reservation.instrument)
+    if now < reservation.starts_at + timedelta(minutes=rules.no_show_after_minutes):
+        raise BadTransition(f"not before {rules.no_show_after_minutes} minutes after the "
+                            "start", record=record, field="status")
+    _no_show(reservation, now)
+    session.flush()
+    return reservation
+
+
+def sweep_no_shows(session: Session, *, now: datetime) -> list[Reservation]:
+    """Mark every confirmed reservation not started within its instrument's grace period as
+    a no-show (for a periodic job). Returns those marked."""
+    candidates = session.scalars(select(Reservation).where(
+        Reservation.status == ReservationStatus.CONFIRMED, Reservation.starts_at <= now)
+        .options(selectinload(Reservation.instrument)).order_by(Reservation.id)
+        .with_for_update(of=Reservation)).all()
+    rules_by_instrument: dict[int, BookingRules] = {}
+    marked: list[Reservation] = []
+    for reservation in candidates:
+        rules = rules_by_instrument.get(reservation.instrument_id)
+        if rules is None:
+            rules = booking_rules(session, reservation.instrument)
+            rules_by_instrument[reservation.instrument_id] = rules
+        if now >= reservation.starts_at + timedelta(minutes=rules.no_show_after_minutes):
+            _no_show(reservation, now)
+            marked.append(reservation)
+    session.flush()
+    return marked
