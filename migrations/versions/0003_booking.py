@@ -234,7 +234,8 @@ def upgrade() -> None:
         for statement in SQLITE_GUARDS:
             op.execute(statement)
     else:
-        raise NotImplementedError(f"no overlap guard for {dialect}")
+        raise RuntimeError(f"no overlap guard for {dialect}: SciShare runs on SQLite and "
+                           "PostgreSQL")
 
 
 def downgrade() -> None:
