@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from scishare.accounts.models import Role
 from scishare.accounts.permissions import Action
 from scishare.core.clock import to_display
 from scishare.core.money import Money
@@ -85,7 +86,7 @@ def _environment(locale: str, translations: Translations) -> Environment:
     environment.filters.update(name=name, label=label, reason=reason, yuan=yuan,
                                number=number, when=when)
     environment.globals.update(
-        pick=pick, Action=Action, locale=locale, html_lang="zh-Hans" if is_zh else "en",
+        pick=pick, Action=Action, Role=Role, locale=locale, html_lang="zh-Hans" if is_zh else "en",
         lang=next(code for code, known in LANGUAGES.items() if known == locale))
     return environment
 
