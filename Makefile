@@ -22,6 +22,7 @@ demo: install
 	$(VENV)/bin/scishare db upgrade
 	$(VENV)/bin/scishare knowledge import
 	$(VENV)/bin/scishare demo build
+	$(VENV)/bin/scishare matching index
 	$(VENV)/bin/scishare serve --host 127.0.0.1 --port 8000
 
 serve: install

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from scishare.accounts.models import Role
 from scishare.accounts.service import SYSTEM
@@ -22,9 +22,8 @@ from scishare.catalog.service import sync_reference_data
 from scishare.core.database import make_engine, session_scope
 from scishare.core.migrations import upgrade
 from scishare.web.app import create_app
-from tests.conftest import IN_CI
 from tests.web.seed import PASSWORD, a_person, henan_catalog
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, OUTPUT, free_port
+from tests.web.test_browser import browser, free_port, shot  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -80,22 +79,8 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
         yield patch
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"chromium not found at {CHROMIUM}; `make browser-deps` installs it"
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:  # noqa: F811  (the shared fixture)
     context = browser.new_context(viewport={"width": 1280, "height": 900},
                                   accept_downloads=True)
     opened = context.new_page()
@@ -107,11 +92,6 @@ def page(browser: Browser) -> Iterator[Page]:
     yield opened
     context.close()
     assert problems == []
-
-
-def shot(page: Page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=str(OUTPUT / name), full_page=True)
 
 
 def sign_in(page: Page, server: str, email: str, target: str) -> None:
