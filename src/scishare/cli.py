@@ -2,6 +2,7 @@
 
 import typer
 
+from scishare.billing.cli import app as billing_app
 from scishare.catalog.cli import app as catalog_app
 from scishare.catalog.service import sync_reference_data
 from scishare.core.cli import cli_session
@@ -21,6 +22,7 @@ app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(eval_app, name="eval")
 app.command("match")(match_command)
 app.add_typer(matching_app, name="matching")
+app.add_typer(billing_app, name="billing")
 
 
 @db_app.command("upgrade")

@@ -15,6 +15,7 @@ from scishare.billing.settlement import (
     settle,
     settle_batch,
 )
+from scishare.billing.statements import Statement, statement, statement_pdf, statement_xlsx
 from scishare.billing.vouchers import (
     apply_for_quota,
     approve_quota,
@@ -30,6 +31,7 @@ __all__ = [
     "CostBuildUp",
     "Purpose",
     "SettlementRun",
+    "Statement",
     "apply_for_quota",
     "approve_quota",
     "assess_claim",
@@ -55,6 +57,9 @@ __all__ = [
     "set_fee_rule",
     "settle",
     "settle_batch",
+    "statement",
+    "statement_pdf",
+    "statement_xlsx",
     "statements_of",
     "trial_balance",
     "unbalanced_journals",

@@ -18,6 +18,7 @@ from scishare import __version__
 from scishare.core.database import session_factory
 from scishare.core.errors import SciShareError
 from scishare.web.api import auth as auth_api
+from scishare.web.api import billing as billing_api
 from scishare.web.api import booking as booking_api
 from scishare.web.api import catalog as catalog_api
 from scishare.web.api import matching as matching_api
@@ -78,6 +79,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                    matching_pages):
         app.include_router(module.router, include_in_schema=False)
     app.include_router(booking_api.router, prefix="/api")
+    app.include_router(billing_api.router, prefix="/api")
     app.include_router(booking_pages.router, include_in_schema=False)
     app.add_exception_handler(FormRejected, _form_rejected)  # type: ignore[arg-type]
     app.add_exception_handler(SciShareError, _domain_error)  # type: ignore[arg-type]
