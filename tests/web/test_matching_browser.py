@@ -69,7 +69,7 @@ def test_chinese_need_shows_offers_with_explanations(server: str, page: Page) ->
     expect(first.locator(".explanation")).to_contain_text("晶体结构/物相组成 -> XRD")
     expect(first).to_contain_text("¥")
     expect(first.get_by_role("link", name="预约")).to_have_attribute(
-        "href", re.compile(r"^/instruments/[A-Z]{2}-\d+#book$"))
+        "href", re.compile(r"^/booking/instruments/[A-Z]{2}-\d+$"))
     shot(page, "matching-01-offers-zh.png")
 
 
