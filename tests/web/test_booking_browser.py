@@ -5,13 +5,10 @@ report; the user downloads it. Screenshots land in test-output/ for a human to l
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
 from scishare.accounts.models import Role
@@ -21,9 +18,9 @@ from scishare.booking.service import set_booking_policy
 from scishare.catalog.service import sync_reference_data
 from scishare.core.database import make_engine, session_scope
 from scishare.core.migrations import upgrade
-from scishare.web.app import create_app
+from tests.web.live_server import live_app
 from tests.web.seed import PASSWORD, a_person, henan_catalog
-from tests.web.test_browser import browser, free_port, shot  # noqa: F401  (fixture)
+from tests.web.test_browser import browser, shot  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -57,18 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory,
             actor=SYSTEM, now=catalog.xrd.created_at)
         a_person(session, catalog.institute, Role.DEMANDER, USER_EMAIL)
         a_person(session, catalog.university, Role.OPERATOR, OPERATOR_EMAIL)
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1",
-                                           port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_app(engine) as base_url:
+        yield base_url
     engine.dispose()
     get_settings.cache_clear()
 

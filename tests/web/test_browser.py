@@ -4,14 +4,10 @@ Chinese and in English, and edit it. Screenshots land in test-output/ for a huma
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -25,8 +21,8 @@ from scishare.accounts.models import Role
 from scishare.catalog.service import sync_reference_data
 from scishare.core.database import make_engine, session_scope
 from scishare.core.migrations import upgrade
-from scishare.web.app import create_app
 from tests.conftest import IN_CI
+from tests.web.live_server import live_app
 from tests.web.seed import PASSWORD, a_person, henan_catalog
 
 pytestmark = pytest.mark.browser
@@ -39,13 +35,6 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 PROVIDER_EMAIL = "admin@zzu.example.cn"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app under uvicorn on a free port, over a fresh SQLite catalog."""
@@ -56,18 +45,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         sync_reference_data(session)
         catalog = henan_catalog(session)
         a_person(session, catalog.university, Role.PROVIDER_ADMIN, PROVIDER_EMAIL)
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1",
-                                           port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_app(engine) as base_url:
+        yield base_url
     engine.dispose()
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from scishare.accounts.service import SYSTEM
@@ -18,9 +15,9 @@ from scishare.core.database import make_engine, session_scope
 from scishare.core.migrations import upgrade
 from scishare.knowledge.service import import_seed
 from scishare.matching.service import current_engine, forget_engine
-from scishare.web.app import create_app
 from tests.matching.factories import a_catalog
-from tests.web.test_browser import browser, free_port, page, shot
+from tests.web.live_server import live_app
+from tests.web.test_browser import browser, page, shot
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser", "page"]
@@ -40,18 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with session_scope(engine) as session:
         # Index (and embed) before the first page, as a running server would have done.
         current_engine(session)
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1",
-                                           port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_app(engine) as base_url:
+        yield base_url
     engine.dispose()
     forget_engine()
 
