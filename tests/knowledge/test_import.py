@@ -13,6 +13,7 @@ from scishare.accounts.models import Role
 from scishare.accounts.service import SYSTEM, actor_for, get_account
 from scishare.knowledge.errors import KnowledgeImportRejected
 from scishare.knowledge.models import (
+    ExampleNeed,
     KnowledgeAlias,
     KnowledgeLink,
     KnowledgeMaterial,
@@ -60,6 +61,10 @@ class TestImportSeed:
                                      .group_by(KnowledgeLink.kind)).all())
         assert set(kinds) == set(LinkKind)
         assert '"techniques": 125' in seeded.summary
+        needs = session.execute(select(ExampleNeed.technique_code, func.count())
+                                .group_by(ExampleNeed.technique_code)).all()
+        assert len(needs) == 125, "every technique has example needs"
+        assert min(count for _, count in needs) >= 10
 
     def test_same_content_again_changes_nothing(self, session: Session, now: datetime,
                                                 seeded: SeedVersionRead) -> None:
@@ -131,6 +136,19 @@ class TestBadSeed:
         assert "techniques.csv row 3: class_codes: unknown national class code 0199" in problems
         assert ("material_property_technique.csv row 2: property_code: unknown property code "
                 "PHASEX") in problems
+
+    def test_names_the_row_of_a_bad_example_need(self, session: Session, now: datetime,
+                                                 tmp_path: Path) -> None:
+        seed = _copy_seed(tmp_path)
+        with (seed / "technique_needs.csv").open("a", encoding="utf-8") as needs:
+            needs.write("XRDX,想测物相,Which phases are present\nXRD,,Which phases are present\n")
+        rows = len((seed / "technique_needs.csv").read_text(encoding="utf-8").splitlines())
+
+        problems = self._rejected(session, now, seed)
+
+        assert (f"technique_needs.csv row {rows - 1}: technique_code: unknown technique code "
+                "XRDX") in problems
+        assert f"technique_needs.csv row {rows}: need_zh: empty" in problems
 
     def test_rejects_missing_column_and_duplicate_code(self, session: Session, now: datetime,
                                                        tmp_path: Path) -> None:

@@ -1,12 +1,17 @@
 """Matching a need to ranked, explained offers under the user's constraints."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scishare.accounts.models import OrganisationType
+from scishare.accounts.service import SYSTEM
+from scishare.booking.models import BlackoutKind
+from scishare.booking.periods import TimeRange
+from scishare.booking.service import add_blackout
+from scishare.catalog.service import get_instrument
 from scishare.matching.errors import BadNeed
 from scishare.matching.models import NeedRecord
 from scishare.matching.schemas import MatchRequest, RegionMode, UserCategory
@@ -204,3 +209,23 @@ class TestAsk:
 
         assert record.chosen_instrument_id in {i.id for i in catalog.by_name.values()}
         assert record.chosen_at == now
+
+    def test_offers_say_when_the_instrument_is_next_free(self, session: Session,
+                                                         matcher: Engine, now: datetime) -> None:
+        first = ask(session, MatchRequest(need=CATHODE, top=3, with_next_free=True),
+                    asker=None, now=now).offers[0]
+        assert first.next_free_at is not None
+        assert first.next_free_at > now
+        instrument = get_instrument(session, first.instrument.id)
+        add_blackout(session, instrument=instrument, kind=BlackoutKind.MAINTENANCE,
+                     period=TimeRange(first.next_free_at, first.next_free_at + timedelta(days=3)),
+                     reason="年度维护", actor=SYSTEM, now=now)
+
+        again = ask(session, MatchRequest(need=CATHODE, top=3, with_next_free=True),
+                    asker=None, now=now).offers[0]
+
+        assert again.instrument.id == first.instrument.id
+        assert again.next_free_at is not None
+        assert again.next_free_at >= first.next_free_at + timedelta(days=3)
+        assert ask(session, MatchRequest(need=CATHODE, top=3), asker=None,
+                   now=now).offers[0].next_free_at is None

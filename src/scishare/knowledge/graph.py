@@ -29,6 +29,8 @@ class Node:
     notes: str = ""
     sample_types: str = ""
     typical_fee: str = ""
+    # Techniques only: needs as users phrase them, (zh, en) pairs (see models.ExampleNeed).
+    example_needs: tuple[tuple[str, str], ...] = ()
 
     @property
     def ref(self) -> NodeRef:

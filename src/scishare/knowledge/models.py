@@ -104,6 +104,25 @@ class TechniqueProfile(Base):
     notes: Mapped[str] = mapped_column(String(400), default="")
 
 
+class ExampleNeed(Base):
+    """需求范例: a need as users phrase it, in both languages, that a technique answers.
+
+    The tacit knowledge of what each technique is for: users rarely name the technique
+    (`墨水放两周就沉淀` means zeta potential), so the matcher compares a need with these.
+    """
+
+    __tablename__ = "kg_example_need"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technique_code: Mapped[str] = mapped_column(
+        ForeignKey("technique.code", ondelete="CASCADE"), index=True)
+    text_zh: Mapped[str] = mapped_column(String(200))
+    text_en: Mapped[str] = mapped_column(String(400))
+    origin: Mapped[Origin] = mapped_column(String(8))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 _ONE_NODE = " + ".join(
     f"(CASE WHEN {column} IS NULL THEN 0 ELSE 1 END)"
     for column in ("technique_code", "property_code", "material_code", "industry_code",

@@ -1,4 +1,4 @@
-"""Reading and checking the knowledge seed: six CSVs in one folder.
+"""Reading and checking the knowledge seed: seven CSVs in one folder.
 
 `read_seed` never touches the database. It returns every node and link of the seed, or raises
 `KnowledgeImportRejected` listing each bad reference by file, row and field (the header is
@@ -11,7 +11,7 @@ import csv
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scishare.core.reference import data_path, split_list
@@ -29,6 +29,8 @@ FILES: dict[str, tuple[str, ...]] = {
                       "confidence", "notes"),
     "material_property_technique.csv": ("material_code", "property_code", "technique_codes",
                                         "core", "notes"),
+    # SciShare's own: needs as users phrase them, per technique (not in shared/domain).
+    "technique_needs.csv": ("technique_code", "need_zh", "need_en"),
 }
 PLURAL = {NodeKind.TECHNIQUE: "techniques", NodeKind.PROPERTY: "properties",
           NodeKind.MATERIAL: "materials", NodeKind.INDUSTRY: "industries",
@@ -36,10 +38,13 @@ PLURAL = {NodeKind.TECHNIQUE: "techniques", NodeKind.PROPERTY: "properties",
 CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 CONFIDENCE_WEIGHT = {"high": 1.0, "medium": 0.7, "low": 0.4}
 MAX_ALIAS = 128
+MAX_NEED_ZH = 200
+MAX_NEED_EN = 400
 
 
 def default_seed_dir() -> Path:
-    """The seed shipped inside the package (a copy of shared/domain/knowledge)."""
+    """The seed shipped inside the package: a copy of shared/domain/knowledge plus
+    `technique_needs.csv`."""
     return data_path("knowledge")
 
 
@@ -66,6 +71,8 @@ class Seed:
         counts = {PLURAL[kind]: len(nodes) for kind, nodes in self.nodes.items()}
         counts["aliases"] = sum(len(n.aliases) for ns in self.nodes.values() for n in ns)
         counts["links"] = len(self.links)
+        counts["example_needs"] = sum(len(n.example_needs)
+                                      for n in self.nodes.get(NodeKind.TECHNIQUE, []))
         return counts
 
 
@@ -293,6 +300,22 @@ def read_seed(directory: Path | None = None, *, class_codes: set[str]) -> Seed:
                               technique_code=t, weight=round(1 / (1 + i), 4), position=i,
                               is_core=core == "yes", note=note)
                      for i, t in enumerate(answers))
+
+    file = "technique_needs.csv"
+    needs: dict[str, list[tuple[str, str]]] = {}
+    for number, row in tables[file]:
+        code = row.get("technique_code", "")
+        text_zh = reader.text(file, number, row, "need_zh", limit=MAX_NEED_ZH)
+        text_en = reader.text(file, number, row, "need_en", limit=MAX_NEED_EN)
+        if reader.references(file, number, "technique_code", [code], techniques,
+                             "technique code") and text_zh and text_en:
+            if (text_zh, text_en) in needs.get(code, []):
+                reader.problem(file, number, "need_zh", f"listed twice for {code}")
+                continue
+            needs.setdefault(code, []).append((text_zh, text_en))
+    seed.nodes[NodeKind.TECHNIQUE] = [
+        replace(node, example_needs=tuple(needs.get(node.code, ())))
+        for node in seed.nodes[NodeKind.TECHNIQUE]]
 
     if reader.problems:
         raise KnowledgeImportRejected(reader.problems)

@@ -25,6 +25,7 @@ from scishare.knowledge.errors import (
 )
 from scishare.knowledge.graph import KnowledgeGraph, Link, Node, NodeRef
 from scishare.knowledge.models import (
+    ExampleNeed,
     KnowledgeAlias,
     KnowledgeIndustry,
     KnowledgeLink,
@@ -131,6 +132,7 @@ def import_seed(session: Session, *, actor: Actor, now: datetime,
 
     session.execute(delete(KnowledgeLink).where(KnowledgeLink.origin == Origin.SEED))
     session.execute(delete(KnowledgeAlias).where(KnowledgeAlias.origin == Origin.SEED))
+    session.execute(delete(ExampleNeed).where(ExampleNeed.origin == Origin.SEED))
     for kind, table in _NODE_TABLES.items():
         wanted = {node.code: node for node in seed.nodes[kind]}
         stored = {row.code: row for row in session.scalars(select(table))}
@@ -162,7 +164,11 @@ def import_seed(session: Session, *, actor: Actor, now: datetime,
                   "weight": link.weight, "position": link.position, "is_core": link.is_core,
                   "note": link.note, "origin": Origin.SEED, "added_by_id": None,
                   "added_at": now} for link in seed.links]
-    for model, rows in ((KnowledgeAlias, alias_rows), (KnowledgeLink, link_rows)):
+    need_rows = [{"technique_code": node.code, "text_zh": zh, "text_en": en,
+                  "origin": Origin.SEED, "added_by_id": None, "added_at": now}
+                 for node in seed.nodes[NodeKind.TECHNIQUE] for zh, en in node.example_needs]
+    for model, rows in ((KnowledgeAlias, alias_rows), (KnowledgeLink, link_rows),
+                        (ExampleNeed, need_rows)):
         for start in range(0, len(rows), 1000):
             session.execute(insert(model), rows[start:start + 1000])
     version = SeedVersion(version=(latest.version + 1) if latest else 1,
@@ -191,7 +197,9 @@ def graph_revision(session: Session) -> str:
     version = session.scalar(select(func.max(SeedVersion.version))) or 0
     links = session.execute(select(func.count(), func.max(KnowledgeLink.id))).one()
     aliases = session.execute(select(func.count(), func.max(KnowledgeAlias.id))).one()
-    return f"v{version}:l{links[0]}-{links[1]}:a{aliases[0]}-{aliases[1]}"
+    needs = session.execute(select(func.count(), func.max(ExampleNeed.id))).one()
+    return (f"v{version}:l{links[0]}-{links[1]}:a{aliases[0]}-{aliases[1]}"
+            f":n{needs[0]}-{needs[1]}")
 
 
 def _read_graph(session: Session, revision: str) -> KnowledgeGraph:
@@ -202,6 +210,9 @@ def _read_graph(session: Session, revision: str) -> KnowledgeGraph:
             if code:
                 aliases[(kind, code)].append(alias.text)
     profiles = {p.technique_code: p for p in session.scalars(select(TechniqueProfile))}
+    needs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for need in session.scalars(select(ExampleNeed).order_by(ExampleNeed.id)):
+        needs[need.technique_code].append((need.text_zh, need.text_en))
     nodes: list[Node] = []
     for technique in list_techniques(session):
         profile = profiles.get(technique.code)
@@ -211,7 +222,8 @@ def _read_graph(session: Session, revision: str) -> KnowledgeGraph:
                                                               technique.code)]),
             sample_types=profile.sample_types if profile else "",
             typical_fee=profile.typical_fee if profile else "",
-            notes=profile.notes if profile else ""))
+            notes=profile.notes if profile else "",
+            example_needs=tuple(needs[technique.code])))
     nodes += [Node(kind=NodeKind.NATIONAL_CLASS, code=c.code, name_zh=c.name_zh,
                    name_en=c.name_en) for c in list_classes(session)]
     for prop in session.scalars(select(KnowledgeProperty)):

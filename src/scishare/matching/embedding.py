@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from threading import Lock
 from typing import Any
 
@@ -43,6 +44,7 @@ class Embedder:
         self._model: Any = None
         self._lock = Lock()
         self._memo: dict[str, NDArray[np.float32]] = {}
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding")
 
     def _load(self) -> Any:
         if self._model is None:
@@ -64,6 +66,11 @@ class Embedder:
         with self._lock:
             vector = self._load().query(text)
         return np.asarray(vector, dtype=np.float32)
+
+    def query_soon(self, text: str) -> Future[NDArray[np.float32]]:
+        """`query` on the model's own thread: the model is C code that releases the GIL, so
+        the caller can score the need's words on the other core meanwhile."""
+        return self._worker.submit(self.query, text)
 
     def passages(self, texts: Sequence[str]) -> Vectors:
         """Unit vectors for `texts` as e5 passages; each distinct text runs the model once."""

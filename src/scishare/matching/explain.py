@@ -32,6 +32,8 @@ def explain(graph: KnowledgeGraph, evidence: Evidence, technique: str, *, lang: 
         if reason.semantic and paths:
             continue
         text = render_path(graph, reason.path, lang=lang)
+        if reason.example:
+            text = f"「{reason.example}」 -> {text}"
         text = SEMANTIC_MARK + text if reason.semantic else text
         if text not in paths:
             paths.append(text)

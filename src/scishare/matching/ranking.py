@@ -32,17 +32,17 @@ class Weights:
     """Fitted by `scishare eval matching src/scishare/data/eval/matching_dev.jsonl --fit` over
     the demo region (`scishare demo build`)."""
 
-    technique: tuple[float, ...] = (0.687, 0.981, 1.742, 3.688, 1.649, 0.073, 1.394, 1.226,
-                                    0.929)
+    technique: tuple[float, ...] = (0.419, 0.909, 1.147, 1.857, 1.305, 0.171, 0.993, 0.246,
+                                    0.618, 0.957, -0.165, 1.7, 0.821)
     secondary_technique: float = 0.0
-    instrument_lexical: float = 0.6
-    instrument_semantic: float = 0.1
-    repeat_penalty: float = 0.4
+    instrument_lexical: float = 0.0
+    instrument_semantic: float = 0.2
+    repeat_penalty: float = 0.2
     distance_per_100km: float = 0.05
     # In "nearest first" mode the instrument-level terms only break ties, so that among
     # offers of the same technique the nearer comes first.
     nearest_instrument_share: float = 0.1
-    calibration: tuple[float, float] = (0.538, -5.323)
+    calibration: tuple[float, float] = (0.465, -5.44)
 
     def __post_init__(self) -> None:
         if len(self.technique) != len(FEATURES):

@@ -39,6 +39,8 @@ class MatchRequest(BaseModel):
     require_cnas: bool = False
     open_external_only: bool = True
     top: int = 10
+    # Look up each offer's next free machine time (a few queries per offer, so opt-in).
+    with_next_free: bool = False
 
 
 class InstrumentBrief(BaseModel):
@@ -70,6 +72,8 @@ class Offer(BaseModel):
     explanation: list[str]
     matched: list[str]
     distance_km: float | None = None
+    next_free_at: datetime | None = None
+    """Start of the earliest bookable period of the instrument's shortest booking length."""
 
 
 class MatchResult(BaseModel):

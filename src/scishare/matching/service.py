@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from threading import Lock
 
 import numpy as np
@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from scishare.accounts.models import Account
 from scishare.accounts.service import get_organisation
+from scishare.booking.service import booking_rules, next_free_slot
+from scishare.catalog.models import Instrument
 from scishare.catalog.service import get_instrument
 from scishare.core.errors import NotFound
 from scishare.knowledge.graph import KnowledgeGraph
@@ -211,14 +213,21 @@ class Scored:
 
 
 def score_need(engine: Engine, need: str, *, weights: Weights = DEFAULT_WEIGHTS) -> Scored:
-    """Every technique's and every offerable instrument's score for `need`."""
+    """Every technique's and every offerable instrument's score for `need`.
+
+    The query embedding (C code on the model's thread) runs while the need's words are
+    scored here; `timings` gives the embedding's own time and the time spent waiting for it.
+    """
     started = time.perf_counter()
-    query_vector = engine.embedder.query(need)
-    embedded = time.perf_counter()
-    evidence = engine.scorer.evidence(need, query_vector)
-    technique_scores = evidence.features @ np.asarray(weights.technique)
+    pending = engine.embedder.query_soon(need)
+    evidence = engine.scorer.lexical_evidence(need)
     tokens = tokenize(need)
     lexical = engine.catalog.lexical(tokens)
+    words_done = time.perf_counter()
+    query_vector = pending.result()
+    embedded = time.perf_counter()
+    engine.scorer.add_semantic_evidence(evidence, query_vector)
+    technique_scores = evidence.features @ np.asarray(weights.technique)
     semantic = engine.catalog.semantic(query_vector)
     retrieved = time.perf_counter()
     instruments = instrument_scores(engine.catalog, technique_scores, lexical=lexical,
@@ -227,7 +236,8 @@ def score_need(engine: Engine, need: str, *, weights: Weights = DEFAULT_WEIGHTS)
     return Scored(need=need, lang=language(need), tokens=tokens, evidence=evidence,
                   technique_scores=technique_scores, instruments=instruments,
                   timings={"embed": (embedded - started) * 1000,
-                           "retrieve": (retrieved - embedded) * 1000,
+                           "embed_wait": (embedded - words_done) * 1000,
+                           "retrieve": ((words_done - started) + (retrieved - embedded)) * 1000,
                            "rank": (scored - retrieved) * 1000})
 
 
@@ -273,6 +283,21 @@ def match(session: Session, request: MatchRequest, *, engine: Engine | None = No
                        timings_ms={k: round(v, 2) for k, v in timings.items()})
 
 
+def add_next_free(session: Session, result: MatchResult, *, now: datetime) -> None:
+    """Fill each offer's `next_free_at` from its instrument's booking calendar."""
+    ids = [offer.instrument.id for offer in result.offers]
+    instruments = {i.exchange_id: i for i in session.scalars(
+        select(Instrument).where(Instrument.exchange_id.in_(ids)))}
+    for offer in result.offers:
+        instrument = instruments.get(offer.instrument.id)
+        if instrument is None:
+            continue
+        rules = booking_rules(session, instrument)
+        slot = next_free_slot(session, instrument=instrument,
+                              duration=timedelta(minutes=rules.min_minutes), now=now)
+        offer.next_free_at = slot.starts_at if slot else None
+
+
 def _industry(engine: Engine, need: str) -> str | None:
     for mention in engine.scorer.recogniser.find(need):
         if mention.node[0] in (NodeKind.MATERIAL, NodeKind.STANDARD):
@@ -286,6 +311,8 @@ def ask(session: Session, request: MatchRequest, *, asker: Account | None,
     """Match the need and record it, with how well it was answered, for the bureau."""
     engine = current_engine(session)
     result = match(session, request, engine=engine)
+    if request.with_next_free:
+        add_next_free(session, result, now=now)
     organisation = get_organisation(session, asker.organisation_id) if asker else None
     best = result.offers[0] if result.offers else None
     record = NeedRecord(

@@ -22,6 +22,7 @@ for every technique, a row of evidence features:
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -37,12 +38,16 @@ from scishare.matching.recognise import Mention, Recogniser
 from scishare.matching.text import tokenize
 
 FEATURES = ("sem_card", "sem_passage", "sem_spread", "bm25", "named", "material_property",
-            "property", "standard", "material")
+            "property", "standard", "material", "sem_example", "example_vote", "example_bm25",
+            "probe")
 F = {name: i for i, name in enumerate(FEATURES)}
 MATERIAL_ONLY_FACTOR = 1.0
 NON_CORE_FACTOR = 0.8
 SPREAD_SHARPNESS = 100.0
 PASSAGE_WEIGHT_LOG = 0.05
+# The nearest example needs that vote for their technique, and how sharply closeness counts.
+EXAMPLE_NEIGHBOURS = 12
+EXAMPLE_SHARPNESS = 60.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class Reason:
     words: tuple[str, ...]
     strength: float
     semantic: bool = False
+    example: str = ""  # an example need like this one, shown before the path
 
 
 @dataclass
@@ -71,6 +77,81 @@ class Evidence:
     features: NDArray[np.float64]
     mentions: list[Mention]
     reasons: dict[str, list[Reason]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example need (in one language) and the technique that answers it."""
+
+    text: str
+    technique: str
+    is_name: bool = False  # the technique's own name or alias, the plainest need of all
+
+
+def example_needs(graph: KnowledgeGraph) -> list[Example]:
+    """Every technique's example needs, Chinese and English as separate texts, and its names
+    and aliases: without them a need that only names a technique would sit closer to the
+    examples of its neighbours that mention it ("not routine XRD but …")."""
+    found: list[Example] = []
+    for node in sorted(graph.of_kind(NodeKind.TECHNIQUE), key=lambda n: n.code):
+        found += [Example(text, node.code) for pair in node.example_needs for text in pair]
+        names = dict.fromkeys(n for n in (node.name_zh, node.name_en, *node.aliases) if n)
+        found += [Example(name, node.code, is_name=True) for name in names]
+    return found
+
+
+class TechniqueProbe:
+    """A softmax regression from a need's e5 vector to its technique, trained on the
+    example needs: it learns which directions of the embedding space tell techniques apart,
+    which nearest-neighbour similarity alone cannot (raw cosines sit in a narrow band).
+
+    Written here rather than taken from scikit-learn: it is thirty lines of numpy, and the
+    project does not otherwise need scikit-learn and its SciPy stack.
+    """
+
+    EPOCHS = 300
+    RATE = 2.0
+    L2 = 1e-4
+    SCALE = 20.0  # e5 vectors are unit length; scaled so the logits can separate
+
+    def __init__(self, weights: NDArray[np.float64], bias: NDArray[np.float64]) -> None:
+        self.weights = weights
+        self.bias = bias
+
+    @classmethod
+    def fit(cls, vectors: NDArray[np.float32], labels: NDArray[np.int64],
+            classes: int) -> TechniqueProbe:
+        key = hashlib.sha256(vectors.tobytes() + labels.tobytes()).hexdigest()
+        known = _probes.get(key)
+        if known is not None:
+            return known
+        x = vectors.astype(np.float64) * cls.SCALE
+        weights = np.zeros((x.shape[1], classes))
+        bias = np.zeros(classes)
+        if len(x):
+            target = np.zeros((len(x), classes))
+            target[np.arange(len(x)), labels] = 1.0
+            for _ in range(cls.EPOCHS):
+                logits = x @ weights + bias
+                logits -= logits.max(axis=1, keepdims=True)
+                p = np.exp(logits)
+                p /= p.sum(axis=1, keepdims=True)
+                error = (p - target) / len(x)
+                weights -= cls.RATE * (x.T @ error + cls.L2 * weights)
+                bias -= cls.RATE * error.sum(axis=0)
+        probe = cls(weights, bias)
+        _probes.clear()
+        _probes[key] = probe
+        return probe
+
+    def probabilities(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
+        logits = (q * self.SCALE) @ self.weights + self.bias
+        p = np.exp(logits - logits.max())
+        result: NDArray[np.float64] = p / p.sum()
+        return result
+
+
+_probes: dict[str, TechniqueProbe] = {}
 
 
 def _names(node: Node) -> str:
@@ -121,10 +202,20 @@ class TechniqueScorer:
     """Everything per graph revision that scoring a need against techniques needs."""
 
     def __init__(self, graph: KnowledgeGraph, *, card_vectors: NDArray[np.float32],
-                 passages: list[Passage], passage_vectors: NDArray[np.float32]) -> None:
+                 passages: list[Passage], passage_vectors: NDArray[np.float32],
+                 example_vectors: NDArray[np.float32]) -> None:
         self.graph = graph
         self.techniques = sorted(n.code for n in graph.of_kind(NodeKind.TECHNIQUE))
         self.position = {code: i for i, code in enumerate(self.techniques)}
+        self.examples = example_needs(graph)
+        self.example_vectors = example_vectors
+        self._example_technique = np.array([self.position[e.technique] for e in self.examples],
+                                           dtype=np.int64)
+        self._example_bm25 = bm25s.BM25()
+        self._example_bm25.index([tokenize(e.text) for e in self.examples] or [["_"]],
+                                 show_progress=False)
+        self.probe = TechniqueProbe.fit(example_vectors, self._example_technique,
+                                        len(self.techniques))
         self.recogniser = Recogniser(graph)
         self.card_vectors = card_vectors
         self.passages = passages
@@ -156,10 +247,13 @@ class TechniqueScorer:
         """Embed the technique cards and knowledge passages (stored once per distinct text)."""
         techniques = sorted(graph.of_kind(NodeKind.TECHNIQUE), key=lambda n: n.code)
         passages = _passages(graph)
+        examples = example_needs(graph)
         vectors = stored_passages(session, [technique_card(graph, t) for t in techniques]
-                                  + [p.text for p in passages], embedder=embedder)
-        return cls(graph, card_vectors=vectors[:len(techniques)], passages=passages,
-                   passage_vectors=vectors[len(techniques):])
+                                  + [p.text for p in passages] + [e.text for e in examples],
+                                  embedder=embedder)
+        cards, rest = vectors[:len(techniques)], vectors[len(techniques):]
+        return cls(graph, card_vectors=cards, passages=passages,
+                   passage_vectors=rest[:len(passages)], example_vectors=rest[len(passages):])
 
     def _technique_texts(self) -> list[str]:
         texts: dict[str, list[str]] = {code: [] for code in self.techniques}
@@ -180,7 +274,30 @@ class TechniqueScorer:
 
     def evidence(self, need: str, query_vector: NDArray[np.float32]) -> Evidence:
         """Feature rows (technique × FEATURES) for one need."""
+        evidence = self.lexical_evidence(need)
+        self.add_semantic_evidence(evidence, query_vector)
+        return evidence
+
+    def lexical_evidence(self, need: str) -> Evidence:
+        """The features that need only the words: graph mentions and BM25. Split from the
+        semantic ones so they can be computed while the query embedding runs."""
         features = np.zeros((len(self.techniques), len(FEATURES)))
+        lexical = self.bm25(need)
+        features[:, F["bm25"]] = lexical / lexical.max() if lexical.max() > 0 else lexical
+        tokens = [t for t in tokenize(need) if t in self._example_bm25.vocab_dict]
+        if tokens and self.examples:
+            scores = np.asarray(self._example_bm25.get_scores(tokens), dtype=np.float64)
+            best = np.zeros(len(self.techniques))
+            np.maximum.at(best, self._example_technique, scores)
+            features[:, F["example_bm25"]] = best / best.max() if best.max() > 0 else best
+        evidence = Evidence(features=features, mentions=self.recogniser.find(need))
+        self._graph_features(evidence)
+        return evidence
+
+    def add_semantic_evidence(self, evidence: Evidence,
+                              query_vector: NDArray[np.float32]) -> None:
+        """The features from the need's e5 vector: cards, passages, example needs, probe."""
+        features = evidence.features
         q = query_vector.astype(np.float64)
         card = self.card_vectors @ q
         features[:, F["sem_card"]] = _standardise(card)
@@ -190,13 +307,33 @@ class TechniqueScorer:
         attention = np.exp((similarity - similarity.max()) * SPREAD_SHARPNESS)
         spread = attention @ self._passage_weights
         features[:, F["sem_spread"]] = spread / spread.max() if spread.max() > 0 else spread
-        lexical = self.bm25(need)
-        features[:, F["bm25"]] = lexical / lexical.max() if lexical.max() > 0 else lexical
-        mentions = self.recogniser.find(need)
-        evidence = Evidence(features=features, mentions=mentions)
-        self._graph_features(evidence)
+        self._example_features(q, evidence)
         self._semantic_reasons(evidence, similarity)
-        return evidence
+
+    def _example_features(self, q: NDArray[np.float64], evidence: Evidence) -> None:
+        """How close the need is to the example needs of each technique: the closest one, a
+        vote of the nearest few, and the probe's belief."""
+        if not self.examples:
+            return
+        features = evidence.features
+        similarity = self.example_vectors @ q
+        closest = np.full(len(self.techniques), similarity.min())
+        np.maximum.at(closest, self._example_technique, similarity)
+        features[:, F["sem_example"]] = _standardise(closest)
+        nearest = np.argsort(-similarity)[:EXAMPLE_NEIGHBOURS]
+        votes = np.zeros(len(self.techniques))
+        np.add.at(votes, self._example_technique[nearest],
+                  np.exp((similarity[nearest] - similarity[nearest[0]]) * EXAMPLE_SHARPNESS))
+        features[:, F["example_vote"]] = votes / votes.max()
+        features[:, F["probe"]] = self.probe.probabilities(q)
+        for row in nearest[:EXAMPLE_NEIGHBOURS // 2]:
+            example = self.examples[int(row)]
+            if example.is_name:
+                continue
+            if not any(r.example for r in evidence.reasons.get(example.technique, [])):
+                evidence.reasons.setdefault(example.technique, []).append(Reason(
+                    ((NodeKind.TECHNIQUE, example.technique),), (), float(similarity[row]),
+                    semantic=True, example=example.text))
 
     def _raise(self, evidence: Evidence, feature: str, technique: str, value: float,
                reason: Reason) -> None:
