@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, event, func, select
+from sqlalchemy import Table, and_, event, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scishare.billing.bulk import write_rows
+from scishare.billing.bulk import among, append_rows, write_rows
 from scishare.billing.errors import AlreadyPosted, UnbalancedJournal
 from scishare.billing.models import AccountKind, Journal, JournalKind, LedgerAccount, Posting
 from scishare.core.database import is_postgres
@@ -83,7 +84,7 @@ def ensure_accounts(session: Session, specs: Iterable[AccountSpec]) -> dict[str,
         return {}
     codes = sorted(wanted)
     ids = dict(session.execute(select(LedgerAccount.code, LedgerAccount.id)
-                               .where(LedgerAccount.code.in_(codes))).all())
+                               .where(among(session, LedgerAccount.code, codes))).all())
     missing = [wanted[code] for code in codes if code not in ids]
     if missing:
         dialect_insert = pg_insert if is_postgres(session) else sqlite_insert
@@ -132,22 +133,38 @@ def post_many(session: Session, entries: Sequence[Entry], *, actor_id: int | Non
     if len(set(keys)) != len(keys):
         raise AlreadyPosted("the same key twice in one batch", record=keys[0],
                             field="idempotency_key")
-    taken = session.scalars(select(Journal.idempotency_key).where(
-        Journal.idempotency_key.in_(keys))).first()
-    if taken is not None:
-        raise AlreadyPosted("this money source was posted before", record=taken,
-                            field="idempotency_key")
     accounts = ensure_accounts(session, (spec for entry in entries for spec, _ in entry.lines))
-    journal_ids = write_rows(session, JOURNAL, [
-        {"idempotency_key": entry.key, "kind": entry.kind.value, "posted_at": now,
-         "actor_id": actor_id, "memo": entry.memo[:256], "reverses_id": entry.reverses_id}
-        for entry in entries])
-    write_rows(session, POSTING, [
+    journal_ids = _write_journals(session, entries, actor_id=actor_id, now=now)
+    append_rows(session, POSTING, [
         {"journal_id": journal_id, "account_id": accounts[spec.code], "amount_fen": amount}
         for journal_id, entry in zip(journal_ids, entries, strict=True)
         for spec, amount in entry.lines])
     session.info.setdefault(_NEW_JOURNALS, set()).update(journal_ids)
     return journal_ids
+
+
+def _write_journals(session: Session, entries: Sequence[Entry], *, actor_id: int | None,
+                    now: datetime) -> list[int]:
+    """The journal rows, or AlreadyPosted with nothing written if a key was posted before.
+
+    The unique key itself is the idempotency check: a look-up of the keys beforehand would
+    scan a growing table when its statistics are stale, and could not see a key that a
+    concurrent transaction is committing (the insert waits for that one). The savepoint keeps
+    the session usable after a refused batch, so that nothing of the batch remains."""
+    try:
+        with session.begin_nested():
+            return write_rows(session, JOURNAL, [
+                {"idempotency_key": entry.key, "kind": entry.kind.value, "posted_at": now,
+                 "actor_id": actor_id, "memo": entry.memo[:256],
+                 "reverses_id": entry.reverses_id}
+                for entry in entries])
+    except IntegrityError as error:
+        taken = session.scalars(select(Journal.idempotency_key).where(
+            among(session, Journal.idempotency_key, [entry.key for entry in entries]))).first()
+        if taken is None:
+            raise
+        raise AlreadyPosted("this money source was posted before", record=taken,
+                            field="idempotency_key") from error
 
 
 def post(session: Session, entry: Entry, *, actor_id: int | None, now: datetime) -> int:
@@ -169,17 +186,22 @@ def reversal_of(session: Session, journal_id: int, *, key: str, memo: str) -> En
 def unbalanced_journals(session: Session, journal_ids: Iterable[int] | None = None) -> list[int]:
     """Journals whose postings do not sum to zero or that have none (of `journal_ids`, or
     all)."""
-    sums = select(Journal.id).outerjoin(Posting, Posting.journal_id == Journal.id).group_by(
-        Journal.id).having(func.coalesce(func.sum(Posting.amount_fen), 0) != 0)
-    empty = select(Journal.id).where(~select(Posting.id).where(
-        Posting.journal_id == Journal.id).exists())
-    if journal_ids is not None:
-        ids = sorted(set(journal_ids))
-        if not ids:
-            return []
-        sums = sums.where(Journal.id.in_(ids))
-        empty = empty.where(Journal.id.in_(ids))
-    return sorted(set(session.scalars(sums)) | set(session.scalars(empty)))
+    query = select(Journal.id).group_by(Journal.id).having(or_(
+        func.coalesce(func.sum(Posting.amount_fen), 0) != 0, func.count(Posting.id) == 0))
+    if journal_ids is None:
+        return list(session.scalars(query.outerjoin(
+            Posting, Posting.journal_id == Journal.id).order_by(Journal.id)))
+    ids = sorted(set(journal_ids))
+    if not ids:
+        return []
+    # Both sides are bounded by the ids' range as well as the list: a ledger table written
+    # faster than it is analyzed has no statistics, and the planner may then read every
+    # posting to check a few thousand new journals (the planner does not carry a range
+    # across a join by itself). The ids of one transaction's journals lie close together.
+    return list(session.scalars(query.outerjoin(Posting, and_(
+        Posting.journal_id == Journal.id, Posting.journal_id.between(ids[0], ids[-1]))).where(
+        Journal.id.between(ids[0], ids[-1]), among(session, Journal.id, ids)).order_by(
+        Journal.id)))
 
 
 def trial_balance(session: Session) -> int:

@@ -22,7 +22,7 @@ from scishare.accounts.models import OrganisationType
 from scishare.accounts.permissions import Action, Target
 from scishare.accounts.service import Actor, authorize
 from scishare.billing import ledger
-from scishare.billing.bulk import write_rows
+from scishare.billing.bulk import append_rows, write_rows
 from scishare.billing.errors import (
     AlreadySettled,
     ForeignVoucher,
@@ -138,7 +138,7 @@ def price_all(session: Session, facts: Sequence[SourceFacts]) -> list[Priced]:
 
 def _eligible(terms: ProgrammeTerms, quota: VoucherQuota, facts: SourceFacts) -> bool:
     programme = terms.programme
-    return (terms.valid_on(local_day(facts.served_at))
+    return (terms.valid_on(facts.served_day)
             and region_covers(programme.region_code, facts.customer_region)
             and terms.takes_provider(facts.provider_region)
             and terms.takes_service(facts.class_code)
@@ -157,9 +157,9 @@ def _explain_ineligible(terms: ProgrammeTerms, quota: VoucherQuota | None,
     if quota is None:
         raise ForeignVoucher("the enterprise holds no approved quota in this programme for "
                              "the year of service", record=record, field="programme")
-    if not terms.valid_on(local_day(facts.served_at)):
+    if not terms.valid_on(facts.served_day):
         raise VoucherExpired(f"valid {programme.valid_from}–{programme.valid_until}, not on "
-                             f"{local_day(facts.served_at)}", record=record, field="valid_until")
+                             f"{facts.served_day}", record=record, field="valid_until")
     if not terms.takes_provider(facts.provider_region):
         raise IneligibleProvider(f"providers in {facts.provider_region} do not take this "
                                  "programme's vouchers", record=record, field="provider")
@@ -177,7 +177,7 @@ def apply_vouchers(session: Session, priced: Sequence[Priced], *, lock: bool,
     counting budgets and quotas under their locks (see `usable_quotas`)."""
     enterprise = [p for p in priced if p.facts.customer_type == OrganisationType.ENTERPRISE]
     quotas = usable_quotas(session, enterprise_ids=(p.facts.customer_id for p in enterprise),
-                           years=(local_day(p.facts.served_at).year for p in enterprise),
+                           years=(p.facts.served_day.year for p in enterprise),
                            lock=lock)
     if only is not None:
         quotas = [q for q in quotas if q.programme_id == only.id]
@@ -191,7 +191,7 @@ def apply_vouchers(session: Session, priced: Sequence[Priced], *, lock: bool,
         by_customer.setdefault((quota.enterprise_id, quota.year), []).append(quota)
     for p in priced if only is None else priced[:1]:
         facts = p.facts
-        candidates = by_customer.get((facts.customer_id, local_day(facts.served_at).year), [])
+        candidates = by_customer.get((facts.customer_id, facts.served_day.year), [])
         if only is not None:
             chosen = candidates[0] if candidates else None
             if chosen is None or not _eligible(terms[only.id], chosen, facts):
@@ -221,7 +221,7 @@ def apply_insurance(session: Session, priced: Sequence[Priced]) -> None:
     for p in covered:
         policy = policy_for(policies, provider_id=p.facts.provider_id,
                             instrument_id=p.facts.instrument_id,
-                            day=local_day(p.facts.served_at))
+                            day=p.facts.served_day)
         if policy is not None:
             p.policy, p.premium_fen = policy, premium_of(p.list_price_fen, policy)
             if p.premium_fen == 0:
@@ -257,7 +257,7 @@ def _write(session: Session, priced: Sequence[Priced], *, actor_id: int | None,
                 if p.terms is not None and p.mode is RedemptionMode.DIRECT and p.voucher_fen
                 and p.terms.is_cross_region(p.facts.provider_region)]
     if crossing:
-        write_rows(session, cast(Table, CrossRegionItem.__table__), crossing)
+        append_rows(session, cast(Table, CrossRegionItem.__table__), crossing)
     session.flush()
     return settlement_ids
 
