@@ -160,3 +160,23 @@ class TestClearing:
                                  actor=officer, now=shanghai(2027, 1, 1, 9))
         assert netting.total_fen == -far[0].voucher_fen
         assert ledger.trial_balance(session) == 0
+
+    def test_a_correction_after_clearing_goes_on_a_supplementary_statement(
+            self, session: Session, market: Market) -> None:
+        programme = a_programme(session, market)
+        a_quota(session, market, programme)
+        far = settle(session, **source(a_completed_reservation(  # type: ignore[arg-type]
+            session, market, site=market.far)), actor=SYSTEM, now=NOW)
+        period = {"fund_region_code": "410100", "period_start": date(2026, 11, 1),
+                  "period_end": date(2027, 1, 1), "actor": SYSTEM, "now": NOW}
+        [first] = run_clearing(session, **period)  # type: ignore[arg-type]
+
+        reverse_settlement(session, far, reason="wrong", actor=SYSTEM, now=NOW)
+        [supplement] = run_clearing(session, **period)  # type: ignore[arg-type]
+
+        assert (first.sequence, supplement.sequence) == (1, 2)
+        assert supplement.total_fen == -first.total_fen
+        assert reconcile(session, supplement).agrees
+        assert run_clearing(session, **period) == []  # type: ignore[arg-type]
+        assert ledger.balance(session, ledger.fund_code("310100")) == 0
+        assert ledger.trial_balance(session) == 0

@@ -38,7 +38,8 @@ def run_clearing(session: Session, *, fund_region_code: str, period_start: date,
     period (stragglers from earlier periods included), one statement per provider region.
 
     Items are locked (FOR UPDATE, in id order) before they are summed and marked, so two
-    runs cannot clear the same line; a second run of the same period finds nothing open."""
+    runs cannot clear the same line; a second run of the same period finds nothing open,
+    unless a correction added lines since: those go on a supplementary statement."""
     record = f"clearing {fund_region_code} {period_start}–{period_end}"
     authorize(actor, Action.RUN_CLEARING, Target(region_code=fund_region_code), record=record)
     if period_end <= period_start:
@@ -54,7 +55,13 @@ def run_clearing(session: Session, *, fund_region_code: str, period_start: date,
     statements = []
     for provider_region, lines in sorted(by_region.items()):
         total = sum(item.amount_fen for item in lines)
-        key = f"clearing:{fund_region_code}:{provider_region}:{period_start}:{period_end}"
+        sequence = 1 + (session.scalar(select(func.count()).select_from(ClearingStatement).where(
+            ClearingStatement.period_start == period_start,
+            ClearingStatement.period_end == period_end,
+            ClearingStatement.fund_region_code == fund_region_code,
+            ClearingStatement.provider_region_code == provider_region)) or 0)
+        key = (f"clearing:{fund_region_code}:{provider_region}:{period_start}:{period_end}"
+               f":{sequence}")
         entry_lines = ledger.compact(((ledger.fund(fund_region_code), -total),
                                       (ledger.fund(provider_region), total)))
         if entry_lines:
@@ -68,7 +75,7 @@ def run_clearing(session: Session, *, fund_region_code: str, period_start: date,
         statement = ClearingStatement(
             period_start=period_start, period_end=period_end,
             fund_region_code=fund_region_code, provider_region_code=provider_region,
-            total_fen=total, line_count=len(lines), journal_id=journal_id, run_at=now,
+            sequence=sequence, total_fen=total, line_count=len(lines), journal_id=journal_id, run_at=now,
             run_by_id=actor.account_id or None)
         session.add(statement)
         session.flush()

@@ -318,12 +318,16 @@ class CrossRegionItem(Base):
 
 
 class ClearingStatement(Base):
-    """One clearing run's result for a region pair and period (跨区域结算单)."""
+    """One clearing run's result for a region pair and period (跨区域结算单).
+
+    `sequence` 1 is the period's statement; 2, 3 … are supplementary statements for lines
+    that appeared in the period after it was cleared (corrections of earlier redemptions).
+    """
 
     __tablename__ = "clearing_statement"
     __table_args__ = (
         UniqueConstraint("period_start", "period_end", "fund_region_code",
-                         "provider_region_code"),
+                         "provider_region_code", "sequence", name="uq_clearing_statement_run"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -331,6 +335,7 @@ class ClearingStatement(Base):
     period_end: Mapped[date] = mapped_column(Date)
     fund_region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
     provider_region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    sequence: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     total_fen: Mapped[int] = mapped_column(BigInteger)
     line_count: Mapped[int] = mapped_column(Integer)
     journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"), unique=True)
