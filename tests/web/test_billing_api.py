@@ -1,5 +1,5 @@
-"""GET /api/billing/statements/{org_code}: JSON, XLSX or PDF, for the organisation's own
-administrators and the platform's."""
+"""The billing API: an organisation's statement (JSON, XLSX or PDF), a booking's price quote
+with its voucher part, an enterprise's vouchers, and a region's programmes by month."""
 
 from __future__ import annotations
 
@@ -14,8 +14,15 @@ from sqlalchemy.orm import Session
 from scishare.accounts.models import Account, Role
 from scishare.billing import ledger
 from scishare.billing.models import JournalKind
+from scishare.catalog.models import ServiceUnit
 from tests.web.conftest import sign_in
 from tests.web.seed import Catalog, a_person
+from tests.web.test_billing_pages import (
+    Vouchers,
+    a_settled_reservation,
+    item,
+    zhengzhou_vouchers,
+)
 
 DECEMBER = {"from": "2026-12-01", "to": "2027-01-01"}
 
@@ -111,3 +118,129 @@ class TestStatement:
         response = client.get(url(catalog), params=DECEMBER | {"format": "csv"})
 
         assert response.status_code == 422
+
+
+@pytest.fixture
+def vouchers(session: Session, catalog: Catalog) -> Vouchers:
+    return zhengzhou_vouchers(session, catalog)
+
+
+def quote_url(catalog: Catalog) -> str:
+    return f"/api/instruments/{catalog.xrd.exchange_id}/price-quote"
+
+
+class TestQuote:
+    def test_enterprise_gets_the_voucher_part(self, client: TestClient, catalog: Catalog,
+                                              vouchers: Vouchers) -> None:
+        sign_in(client, vouchers.user)
+
+        response = client.get(quote_url(catalog), params={
+            "service_item_id": item(catalog.xrd, ServiceUnit.HOUR), "minutes": 90,
+            "ends_at": "2026-11-25T11:30:00+08:00"})
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["list_price_fen"], body["voucher_fen"], body["user_fen"]) == (
+            90_000, 45_000, 45_000)
+        assert (body["category"], body["programme_code"], body["mode"], body["year"]) == (
+            "enterprise", "ZZ-2026", "direct", 2026)
+        assert body["quota_left_fen"] == 500_000
+
+    def test_samples_and_the_per_order_cap(self, client: TestClient, catalog: Catalog,
+                                           vouchers: Vouchers) -> None:
+        sign_in(client, vouchers.user)
+
+        body = client.get(quote_url(catalog), params={
+            "service_item_id": item(catalog.xrd, ServiceUnit.SAMPLE), "samples": 10}).json()
+
+        assert (body["unit"], body["list_price_fen"], body["voucher_fen"]) == (
+            "sample", 300_000, 100_000)
+
+    def test_a_quote_keeps_nothing(self, client: TestClient, session: Session,
+                                   catalog: Catalog, vouchers: Vouchers) -> None:
+        sign_in(client, vouchers.user)
+        params = {"service_item_id": item(catalog.xrd, ServiceUnit.HOUR), "minutes": 60}
+
+        first = client.get(quote_url(catalog), params=params).json()
+        second = client.get(quote_url(catalog), params=params).json()
+
+        assert first == second
+        session.expire_all()
+        assert vouchers.programme.committed_fen == 0
+
+    def test_refusals(self, client: TestClient, catalog: Catalog,
+                      vouchers: Vouchers) -> None:
+        params = {"service_item_id": item(catalog.xrd, ServiceUnit.HOUR), "minutes": 60}
+        assert client.get(quote_url(catalog), params=params).status_code == 401
+        sign_in(client, vouchers.user)
+
+        missing = client.get(quote_url(catalog), params={"service_item_id": params[
+            "service_item_id"]})
+        unknown = client.get("/api/instruments/ZZ-9999999/price-quote", params=params)
+        wrong_item = client.get(quote_url(catalog), params={"service_item_id": 999_999,
+                                                            "minutes": 60})
+
+        assert (missing.status_code, missing.json()["field"]) == (422, "minutes")
+        assert unknown.status_code == 404
+        assert (wrong_item.status_code, wrong_item.json()["field"]) == (422, "service_item_id")
+
+
+class TestVouchers:
+    def test_enterprise_reads_quotas_redemptions_and_applications(
+            self, client: TestClient, session: Session, catalog: Catalog,
+            vouchers: Vouchers, now: datetime) -> None:
+        reservation = a_settled_reservation(session, catalog.xrd, vouchers.user, now=now)
+        sign_in(client, vouchers.user)
+
+        response = client.get("/api/billing/vouchers/YULI")
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["approved_fen"], body["used_fen"], body["remaining_fen"]) == (
+            500_000, 60_000, 440_000)
+        assert [(q["programme_code"], q["remaining_fen"]) for q in body["quotas"]] == [
+            ("ZZ-2026", 440_000)]
+        assert [(r["code"], r["settled_on"], r["voucher_fen"], r["provider_code"])
+                for r in body["redemptions"]] == [
+            (f"R{reservation.id:07d}", "2026-11-25", 60_000, "ZZU")]
+        assert [a["status"] for a in body["applications"]] == ["approved"]
+
+    def test_another_organisations_people_are_refused(
+            self, client: TestClient, vouchers: Vouchers, provider: Account) -> None:
+        sign_in(client, provider)
+
+        response = client.get("/api/billing/vouchers/YULI")
+
+        assert (response.status_code, response.json()["error"]) == (403, "forbidden")
+
+
+class TestProgrammes:
+    def test_officer_reads_the_regions_programmes_by_month(
+            self, client: TestClient, session: Session, catalog: Catalog,
+            vouchers: Vouchers, now: datetime) -> None:
+        a_settled_reservation(session, catalog.xrd, vouchers.user, now=now)
+        sign_in(client, vouchers.officer)
+
+        response = client.get("/api/billing/programmes", params={"region": "410100"})
+
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["year"], body["budget_fen"], body["used_fen"]) == (2026, 100_000_000,
+                                                                         60_000)
+        [programme] = body["programmes"]
+        assert (programme["code"], programme["orders"], programme["enterprises"],
+                programme["providers"], programme["remaining_fen"]) == (
+            "ZZ-2026", 1, 1, 1, 100_000_000 - 60_000)
+        november = body["months"][10]
+        assert (november["month"], november["orders"], november["voucher_fen"]) == (
+            "2026-11", 1, 60_000)
+
+    def test_refusals(self, client: TestClient, vouchers: Vouchers) -> None:
+        sign_in(client, vouchers.user)
+        assert client.get("/api/billing/programmes",
+                          params={"region": "410100"}).status_code == 403
+
+        sign_in(client, vouchers.officer)
+        assert client.get("/api/billing/programmes").status_code == 422
+        assert client.get("/api/billing/programmes",
+                          params={"region": "999999"}).status_code == 403

@@ -71,6 +71,7 @@ from scishare.demo.sources import (
     RegionSeed,
     TechniqueSeed,
 )
+from scishare.demo.vouchers import build_vouchers
 from scishare.regions.schemas import RegionCreate
 from scishare.regions.service import register_region
 
@@ -262,6 +263,7 @@ def build_demo(session: Session, *, seed: int = DEFAULT_SEED, scale: int | None 
               for target in sources.targets]
     _register_organisations(session, cities, now=now, report=report)
     accounts = _register_accounts(session, sources, cities, now=now)
+    build_vouchers(session, now=now)
 
     total = sum(city.count for city in cities)
     writer = _InstrumentWriter(sources)

@@ -27,6 +27,7 @@ from scishare.web.api import reference as reference_api
 from scishare.web.deps import FormRejected, negotiate_locale, templates
 from scishare.web.i18n import load_all
 from scishare.web.pages import auth as auth_pages
+from scishare.web.pages import billing as billing_pages
 from scishare.web.pages import booking as booking_pages
 from scishare.web.pages import catalog as catalog_pages
 from scishare.web.pages import matching as matching_pages
@@ -81,6 +82,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(booking_api.router, prefix="/api")
     app.include_router(billing_api.router, prefix="/api")
     app.include_router(booking_pages.router, include_in_schema=False)
+    app.include_router(billing_pages.router, include_in_schema=False)
     app.add_exception_handler(FormRejected, _form_rejected)  # type: ignore[arg-type]
     app.add_exception_handler(SciShareError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

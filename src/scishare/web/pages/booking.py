@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from scishare.accounts.permissions import Action, Target
+from scishare.billing.quotes import Quote
 from scishare.booking.schemas import (
     BlackoutKind,
     CalendarBlock,
@@ -78,6 +79,7 @@ from scishare.web.deps import (
     SignedIn,
 )
 from scishare.web.labels import N_
+from scishare.web.pages.billing import booking_quote
 from scishare.web.templating import Page
 
 router = APIRouter(prefix="/booking")
@@ -248,6 +250,8 @@ def _calendar_page(page: Page, session: Session, now: datetime, instrument: Inst
     user = page.user
     prices: dict[int, int] = {}
     estimated: PriceEstimate | None = None
+    quote: Quote | None = None
+    order_quote: Quote | None = None
     booking = booking or BookingForm(idempotency_key=uuid.uuid4().hex)
     ordering = ordering or OrderForm(idempotency_key=uuid.uuid4().hex)
     if user is not None:
@@ -258,6 +262,8 @@ def _calendar_page(page: Page, session: Session, now: datetime, instrument: Inst
                     session, instrument=instrument, service_item_id=item.id, actor=user.actor,
                     minutes=unit, samples=None if unit else 1).unit_price_fen
         estimated = _estimate(session, instrument, booking, user)
+        quote = _booking_quote(session, instrument, booking, user, now)
+        order_quote = _order_quote(session, instrument, ordering, user, now)
     step = {"week": timedelta(days=7), "month": timedelta(days=31)}[view]
     return page.render(
         "booking/instrument.html", status_code=status_code, instrument=instrument,
@@ -268,6 +274,7 @@ def _calendar_page(page: Page, session: Session, now: datetime, instrument: Inst
         previous=(first - step).isoformat(),
         following=(first + timedelta(days=count)).isoformat(), booking=booking,
         ordering=ordering, problems=problems or {}, prices=prices, estimate=estimated,
+        quote=quote, order_quote=order_quote,
         modes=list(OperationMode), kinds=list(BlackoutKind), notice=notice,
         may_block=user is not None and _may(user, Action.SET_AVAILABILITY, instrument),
         label=lambda value: page.gettext(LABELS.get(str(value), str(value))),
@@ -294,6 +301,46 @@ def _estimate(session: Session, instrument: Instrument, booking: BookingForm,
                             minutes=minutes)
     except (ValueError, SciShareError):
         return None
+
+
+def _booking_quote(session: Session, instrument: Instrument, booking: BookingForm,
+                   user: SignedIn, now: datetime) -> Quote | None:
+    """The period in the form priced as settlement would, with the voucher part."""
+    if not (booking.day and booking.starts and booking.ends and booking.service_item_id):
+        return None
+    try:
+        day = date.fromisoformat(booking.day)
+        start = datetime.combine(day, time.fromisoformat(booking.starts), tzinfo=DISPLAY_TZ)
+        end = datetime.combine(day, time.fromisoformat(booking.ends), tzinfo=DISPLAY_TZ)
+        service_item_id = int(booking.service_item_id)
+    except ValueError:
+        return None
+    minutes = int((end - start) / timedelta(minutes=1))
+    if minutes <= 0:
+        return None
+    return booking_quote(session, instrument=instrument, actor=user.actor, now=now,
+                         service_item_id=service_item_id, minutes=minutes, ends_at=end,
+                         purpose=booking.purpose,
+                         self_operated=booking.mode == OperationMode.SELF_OPERATED)
+
+
+def _order_quote(session: Session, instrument: Instrument, ordering: OrderForm,
+                 user: SignedIn, now: datetime) -> Quote | None:
+    """The samples in the order form (one of the first per-sample service by default) priced
+    as settlement would, with the voucher part."""
+    per_sample = [i for i in instrument.service_items
+                  if i.is_active and i.unit == ServiceUnit.SAMPLE]
+    if not per_sample:
+        return None
+    try:
+        service_item_id = int(ordering.service_item_id or per_sample[0].id)
+        samples = int(ordering.sample_count or 1)
+    except ValueError:
+        return None
+    if samples <= 0:
+        return None
+    return booking_quote(session, instrument=instrument, actor=user.actor, now=now,
+                         service_item_id=service_item_id, samples=samples)
 
 
 @router.get("/instruments/{exchange_id}", response_class=HTMLResponse)

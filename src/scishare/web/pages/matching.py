@@ -52,7 +52,7 @@ def find(page: PageDep, session: SessionDep, now: ClockDep, q: str = "", region:
             result = ask(session, MatchRequest(
                 need=q, region_code=region or None, budget_fen=budget_fen,
                 region_mode=RegionMode.NEAREST if nearest else RegionMode.WITHIN,
-                require_cma=bool(cma), require_cnas=bool(cnas)),
+                require_cma=bool(cma), require_cnas=bool(cnas), with_next_free=True),
                 asker=page.user.account if page.user else None, now=now)
         except InvalidInput as error:
             problems[error.field or "need"] = error.reason
