@@ -75,8 +75,8 @@ def run_clearing(session: Session, *, fund_region_code: str, period_start: date,
         statement = ClearingStatement(
             period_start=period_start, period_end=period_end,
             fund_region_code=fund_region_code, provider_region_code=provider_region,
-            sequence=sequence, total_fen=total, line_count=len(lines), journal_id=journal_id, run_at=now,
-            run_by_id=actor.account_id or None)
+            sequence=sequence, total_fen=total, line_count=len(lines), journal_id=journal_id,
+            run_at=now, run_by_id=actor.account_id or None)
         session.add(statement)
         session.flush()
         marked = session.execute(update(CrossRegionItem).where(
