@@ -32,17 +32,20 @@ class Weights:
     """Fitted by `scishare eval matching src/scishare/data/eval/matching_dev.jsonl --fit` over
     the demo region (`scishare demo build`)."""
 
-    technique: tuple[float, ...] = (0.419, 0.909, 1.147, 1.857, 1.305, 0.171, 0.993, 0.246,
-                                    0.618, 0.957, -0.165, 1.7, 0.821)
+    technique: tuple[float, ...] = (0.154, 0.851, 1.211, 1.8, 0.837, 0.123, 1.074, 0.385,
+                                    0.698, 1.23, -0.017, 1.519, 0.796)
     secondary_technique: float = 0.0
-    instrument_lexical: float = 0.0
-    instrument_semantic: float = 0.2
-    repeat_penalty: float = 0.2
+    instrument_lexical: float = 0.6
+    instrument_semantic: float = 0.1
+    repeat_penalty: float = 0.0
     distance_per_100km: float = 0.05
     # In "nearest first" mode the instrument-level terms only break ties, so that among
     # offers of the same technique the nearer comes first.
     nearest_instrument_share: float = 0.1
-    calibration: tuple[float, float] = (0.465, -5.44)
+    # An offer's score is its technique's chance: a softmax over technique scores at this
+    # temperature, beside a 'no technique answers this' option of this score.
+    temperature: float = 0.765
+    none_score: float = 8.0
 
     def __post_init__(self) -> None:
         if len(self.technique) != len(FEATURES):
@@ -169,7 +172,12 @@ def rank(index: CatalogIndex, scored: InstrumentScores, *, constraints: Constrai
                                 else round(float(distance[r]), 1) for r in picked])
 
 
-def calibrated(score: float, weights: Weights) -> float:
-    """A score in (0, 1): the fitted chance that the offer's technique is the right one."""
-    a, b = weights.calibration
-    return float(1.0 / (1.0 + np.exp(-(a * score + b))))
+def technique_chances(technique_scores: NDArray[np.float64],
+                      weights: Weights) -> NDArray[np.float64]:
+    """For each technique, the fitted chance that it is the right one for the need: a softmax
+    of the technique scores, so a clear winner reads high and two close rivals split it, with
+    a 'none' option so that a need nothing answers well ("我想吃火锅") reads low everywhere."""
+    scaled = np.append(technique_scores, weights.none_score) / weights.temperature
+    chances = np.exp(scaled - scaled.max())
+    result: NDArray[np.float64] = (chances / chances.sum())[:-1]
+    return result

@@ -36,9 +36,9 @@ from scishare.matching.ranking import (
     Constraints,
     InstrumentScores,
     Weights,
-    calibrated,
     instrument_scores,
     rank,
+    technique_chances,
 )
 from scishare.matching.schemas import (
     MAX_NEED_CHARS,
@@ -253,8 +253,9 @@ def match(session: Session, request: MatchRequest, *, engine: Engine | None = No
     ranked = rank(engine.catalog, scored.instruments, constraints=constraints,
                   weights=weights, top=request.top)
     token_set = set(scored.tokens)
+    chances = technique_chances(scored.technique_scores, weights)
     offers: list[Offer] = []
-    for position, (row_index, score, technique_index, distance) in enumerate(zip(
+    for position, (row_index, _score, technique_index, distance) in enumerate(zip(
             ranked.rows, ranked.scores, ranked.techniques, ranked.distances_km,
             strict=True), start=1):
         row = engine.catalog.rows[row_index]
@@ -265,7 +266,8 @@ def match(session: Session, request: MatchRequest, *, engine: Engine | None = No
         paths, matched = explain(engine.graph, scored.evidence, technique, lang=scored.lang,
                                  instrument_words=list(dict.fromkeys(words)))
         offers.append(Offer(
-            rank=position, score=round(calibrated(score, weights), 3),
+            rank=position,
+            score=round(float(chances[technique_index]), 3) if technique_index >= 0 else 0.0,
             instrument=InstrumentBrief(
                 id=row.exchange_id, name_zh=row.name_zh, name_en=row.name_en,
                 class_code=row.class_code, organisation=row.organisation_zh,

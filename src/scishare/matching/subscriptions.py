@@ -6,7 +6,7 @@ offer scoring at or above the subscription's threshold becomes one notification 
 subscriber (in-app) and one e-mail in the outbox. The unique (subscription, instrument) key
 means a later edit of the same instrument never notifies twice.
 
-The score of a single instrument is its best technique's calibrated score for the need — the
+The score of a single instrument is its best technique's chance of being right for the need — the
 same technique evidence `match` ranks by, without the catalog-relative instrument terms, so
 that it does not depend on what else is in the catalog.
 """
@@ -32,7 +32,7 @@ from scishare.matching.embedding import stored_query
 from scishare.matching.errors import UnknownSubscription
 from scishare.matching.explain import explain
 from scishare.matching.models import DemandNotification, DemandSubscription, NotificationEmail
-from scishare.matching.ranking import DEFAULT_WEIGHTS, Weights, calibrated
+from scishare.matching.ranking import DEFAULT_WEIGHTS, Weights, technique_chances
 from scishare.matching.schemas import (
     MatchRequest,
     NotificationRead,
@@ -196,6 +196,7 @@ def check_subscriptions(session: Session, *, now: datetime,
         vector = stored_query(session, subscription.need)
         evidence = scorer.evidence(subscription.need, vector)
         technique_scores = evidence.features @ np.asarray(weights.technique)
+        chances = technique_chances(technique_scores, weights)
         if subscription.region_code and subscription.region_code not in region_cache:
             region_cache[subscription.region_code] = set(
                 region_and_descendants(session, subscription.region_code))
@@ -222,7 +223,7 @@ def check_subscriptions(session: Session, *, now: datetime,
                         best, technique = value, code
             if not technique:
                 continue
-            score = calibrated(float(best), weights)
+            score = float(chances[scorer.position[technique]])
             if score < subscription.threshold:
                 continue
             paths, _ = explain(graph, evidence, technique, lang=language(subscription.need),

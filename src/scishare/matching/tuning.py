@@ -3,9 +3,9 @@
 1. Technique weights: pairwise logistic regression. For every case, every pair (a technique of
    higher grade, one of lower grade) should score higher; the loss is the logistic loss of the
    score difference, weighted by the grade difference.
-2. Calibration: a one-variable logistic regression of "grade 2" on the technique score, so that
-   offer scores read as a probability and thresholds (unmet demand, subscriptions) mean
-   something.
+2. Temperature: the softmax temperature over technique scores that best predicts which
+   techniques are grade 2 (the log-likelihood of their share), so that offer scores read as a
+   chance and thresholds (unmet demand, subscriptions) mean something.
 3. Instrument-level terms and the diversity penalty: a small grid, scored by nDCG@10 and hit@5
    of the worse language, over the catalog in hand.
 
@@ -62,6 +62,11 @@ def collect(engine: Engine, cases: list[Case]) -> list[Collected]:
     return found
 
 
+def not_testing_features(engine: Engine) -> list[NDArray[np.float64]]:
+    return [engine.scorer.evidence(need, engine.embedder.query(need)).features
+            for need in NOT_TESTING_NEEDS]
+
+
 def naming_cases(engine: Engine) -> list[Case]:
     """A need per technique name (zh and en) that wants exactly that technique."""
     cases: list[Case] = []
@@ -94,16 +99,35 @@ def fit_technique_weights(data: list[Collected], *, epochs: int = 3000, rate: fl
     return weights
 
 
-def fit_calibration(data: list[Collected], weights: NDArray[np.float64],
-                    *, epochs: int = 2000, rate: float = 0.1) -> tuple[float, float]:
-    scores = np.concatenate([item.features @ weights for item in data])
-    target = np.concatenate([(item.labels == 2).astype(float) for item in data])
-    a, b = 1.0, 0.0
-    for _ in range(epochs):
-        p = 1 / (1 + np.exp(-np.clip(a * scores + b, -30, 30)))
-        a -= rate * float(np.mean((p - target) * scores))
-        b -= rate * float(np.mean(p - target))
-    return round(a, 3), round(b, 3)
+# Needs no instrument answers, to place the 'none' option of the chances (not from any
+# labelled set; what people also type into a search box).
+NOT_TESTING_NEEDS = (
+    "我想吃火锅", "周末去哪里旅游", "帮我写一份年终总结", "公司注册需要什么材料",
+    "招聘一名会计", "办公室租金多少钱一平", "怎么申请专利", "孩子上学择校建议",
+    "推荐一部好看的电影", "个人所得税怎么算",
+    "book a flight to Beijing", "best pizza near me", "how to write a cover letter",
+    "company tax registration", "hire a web developer", "office space for rent",
+    "wedding photographer recommendations", "learn to play the guitar",
+    "translate my contract into English", "weather tomorrow",
+)
+
+
+def fit_chances(data: list[Collected], weights: NDArray[np.float64],
+                not_testing: list[NDArray[np.float64]]) -> tuple[float, float]:
+    """Temperature and 'none' score that best predict which techniques are grade 2 (their
+    share of the chance) and that nothing answers the needs of `not_testing`."""
+    def log_likelihood(temperature: float, none_score: float) -> float:
+        total = 0.0
+        for scores, wanted in [(item.features @ weights, item.labels == 2) for item in data] \
+                + [(features @ weights, None) for features in not_testing]:
+            scaled = np.append(scores, none_score) / temperature
+            log_p = scaled - scaled.max() - np.log(np.exp(scaled - scaled.max()).sum())
+            chosen = log_p[-1] if wanted is None else np.log(np.exp(log_p[:-1][wanted]).sum())
+            total += float(chosen)
+        return total
+    best = max(itertools.product(np.geomspace(0.2, 5.0, 25), np.linspace(0.0, 20.0, 41)),
+               key=lambda pair: log_likelihood(*pair))
+    return round(float(best[0]), 3), round(float(best[1]), 2)
 
 
 def _figures(engine: Engine, data: list[Collected], weights: Weights
@@ -131,8 +155,10 @@ def fit(engine: Engine, cases: list[Case]) -> tuple[Weights, dict[str, object]]:
     data = collect(engine, cases)
     naming = collect(engine, naming_cases(engine))
     technique = fit_technique_weights(data + naming)
+    temperature, none_score = fit_chances(data + naming, technique,
+                                          not_testing_features(engine))
     weights = Weights(technique=tuple(round(float(w), 3) for w in technique),
-                      calibration=fit_calibration(data + naming, technique))
+                      temperature=temperature, none_score=none_score)
     best, best_value = weights, -1.0
     for secondary, lexical, semantic, repeat in itertools.product(
             (0.0, 0.1, 0.3), (0.0, 0.15, 0.3, 0.6), (0.0, 0.1, 0.2),
