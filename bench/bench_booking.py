@@ -11,7 +11,8 @@ catalog service; every request books the instrument's hourly service, so it is p
 The same request list is also sent, by the same clients, as bare INSERTs of the same rows into
 the same `occupancy` table with the same exclusion constraint: straight through psycopg (the
 ceiling), and through the same SQLAlchemy sessions (so that the cost of the booking logic
-alone can be read too). Every run starts from an empty table.
+alone can be read too). Every run starts from an empty table, and its clock starts once every
+client is set up (connected, and for the service its look-ups done).
 
 Prints accepted and rejected reservations per second, p95 latency, the overlapping pairs an
 independent SQL query finds afterwards (must be 0), the ceiling and the ratio. Last line:
@@ -176,8 +177,22 @@ def requests(count: int, seed_value: int) -> list[Request]:
 
 # Worker processes ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class StartingLine:
+    """Where a process's clients wait: each reports once it is set up (connected, and for the
+    service its account and instruments looked up), and all start together on `go`. The
+    process reports ready only when every client is set up, so that set-up is never timed."""
+
+    set_up: threading.Barrier
+    go: threading.Event
+
+    def wait(self) -> None:
+        self.set_up.wait()
+        self.go.wait()
+
+
 def _service_client(engine: sa.Engine, exchange_ids: list[str], account_id: int,
-                    work: list[Request], barrier: threading.Barrier,
+                    work: list[Request], start: StartingLine,
                     results: list[tuple[bool, float]]) -> None:
     """A client of the booking service: one session (and connection) for its lifetime, one
     transaction per request. Like a signed-in web request, it holds the person's account
@@ -192,7 +207,7 @@ def _service_client(engine: sa.Engine, exchange_ids: list[str], account_id: int,
         hourly = [next(item.id for item in instrument.service_items
                        if item.unit == ServiceUnit.HOUR) for instrument in instruments]
         session.commit()
-        barrier.wait()
+        start.wait()
         for request in work:
             started = time.perf_counter()
             try:
@@ -233,13 +248,13 @@ BARE_INSERT = (
 
 
 def _bare_engine_client(engine: sa.Engine, instrument_ids: list[int], requester_id: int,
-                        work: list[Request], barrier: threading.Barrier,
+                        work: list[Request], start: StartingLine,
                         results: list[tuple[bool, float]]) -> None:
     """The bare INSERT through the same engine and session the service clients use."""
     table = cast(sa.Table, Occupancy.__table__)
     statement = sa.insert(table)
-    barrier.wait()
     with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
+        start.wait()
         for request in work:
             started = time.perf_counter()
             try:
@@ -256,10 +271,10 @@ def _bare_engine_client(engine: sa.Engine, instrument_ids: list[int], requester_
 
 
 def _bare_client(url: str, instrument_ids: list[int], requester_id: int, work: list[Request],
-                 barrier: threading.Barrier, results: list[tuple[bool, float]]) -> None:
+                 start: StartingLine, results: list[tuple[bool, float]]) -> None:
     """The bare INSERT straight through psycopg, each in its own transaction."""
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
-        barrier.wait()
+        start.wait()
         for request in work:
             started = time.perf_counter()
             try:
@@ -279,26 +294,27 @@ def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[
     """One process: its share of the clients, each a thread with its own connection."""
     engine = make_engine(url, pool_size=len(slices) + 2, max_overflow=0)
     results: list[tuple[bool, float]] = []
-    barrier = threading.Barrier(len(slices) + 1)
+    start = StartingLine(set_up=threading.Barrier(len(slices) + 1), go=threading.Event())
     threads = []
     for n, work in enumerate(slices):
         if mode == "service":
             thread = threading.Thread(target=_service_client, args=(
-                engine, exchange_ids, account_ids[n % len(account_ids)], work, barrier,
+                engine, exchange_ids, account_ids[n % len(account_ids)], work, start,
                 results))
         elif mode == "engine":
             thread = threading.Thread(target=_bare_engine_client, args=(
-                engine, instrument_ids, account_ids[n % len(account_ids)], work, barrier,
+                engine, instrument_ids, account_ids[n % len(account_ids)], work, start,
                 results))
         else:
             thread = threading.Thread(target=_bare_client, args=(
-                url, instrument_ids, account_ids[n % len(account_ids)], work, barrier,
+                url, instrument_ids, account_ids[n % len(account_ids)], work, start,
                 results))
         thread.start()
         threads.append(thread)
+    start.set_up.wait()
     ready.put(os.getpid())
     start_gate.wait()  # type: ignore[attr-defined]
-    barrier.wait()
+    start.go.set()
     for thread in threads:
         thread.join()
     engine.dispose()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 import scishare.accounts.service as accounts_service
 from scishare.accounts.models import Role
 from scishare.accounts.service import Actor
-from scishare.booking.errors import DuplicateSubmission, SlotTaken
+from scishare.booking.errors import BadDuration, DuplicateSubmission, SlotTaken
 from scishare.booking.models import BlackoutKind, OperationMode
 from scishare.booking.periods import TimeRange
 from scishare.booking.service import (
@@ -169,6 +169,20 @@ def test_reservations_and_blackouts_race_for_the_same_time(committed: Committed)
     outcomes = race(committed.engine, attempt)
 
     assert outcomes == Counter({"won": 1, SlotTaken.__name__: THREADS - 1})
+    assert overlaps(committed.engine) == 0
+
+
+def test_requests_the_rules_refuse_never_take_the_time(committed: Committed) -> None:
+    # On PostgreSQL a request's row is written in the statement that reads the rules, and
+    # deleted again if the rules refuse it: a valid request racing refused ones for the
+    # same time must still win, whatever the order.
+    valid = local_range(2026, 12, 4, "09:00", "11:00")
+    too_long = local_range(2026, 12, 4, "08:30", "17:30")  # longer than the 8 hours allowed
+
+    outcomes = race(committed.engine, lambda s, n: book(
+        s, committed, committed.users[n % 4], too_long if n else valid))
+
+    assert outcomes == Counter({"won": 1, BadDuration.__name__: THREADS - 1})
     assert overlaps(committed.engine) == 0
 
 

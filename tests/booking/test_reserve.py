@@ -30,6 +30,7 @@ from scishare.booking.errors import (
 from scishare.booking.models import (
     OperationMode,
     PriceCategory,
+    Reservation,
     ReservationStatus,
 )
 from scishare.booking.periods import TimeRange
@@ -146,6 +147,31 @@ class TestReserve:
 
         refused(session, SlotTaken, "starts_at", lambda: a_reservation(
             session, world, WEDNESDAY_MORNING, now=now, actor=a_person(session)))
+
+    @pytest.mark.parametrize(("buffer", "approval", "actor"), [
+        (0, False, "user"), (30, False, "user"), (15, True, "user"), (15, True, "operator")])
+    def test_the_stored_row_is_the_reservation_returned(
+            self, session: Session, now: datetime, buffer: int, approval: bool,
+            actor: str) -> None:
+        # On PostgreSQL the held time and the status are worked out in SQL, in the statement
+        # that writes the row; the object returned is built in Python from the same rules.
+        world = a_world(session, policy=a_policy(buffer_minutes=buffer,
+                                                 requires_approval=approval))
+        reservation = reserve(session, instrument=world.instrument, period=WEDNESDAY_MORNING,
+                              mode=OperationMode.ASSISTED, idempotency_key=a_key(),
+                              actor=getattr(world, actor), now=now, purpose=" 物相分析 ",
+                              service_item_id=item_of(world.instrument, ServiceUnit.HOUR))
+        returned = {column.key: getattr(reservation, column.key)
+                    for column in Reservation.__mapper__.column_attrs}
+
+        session.expire_all()
+        stored = session.get_one(Reservation, reservation.id)
+
+        assert {key: getattr(stored, key) for key in returned} == returned
+        assert stored.held_until == WEDNESDAY_MORNING.ends_at + timedelta(minutes=buffer)
+        assert stored.status == (ReservationStatus.PENDING if approval and actor == "user"
+                                 else ReservationStatus.CONFIRMED)
+        assert stored.purpose == "物相分析"
 
     def test_submit_by_exchange_id(self, session: Session, world: World,
                                    now: datetime) -> None:

@@ -8,6 +8,7 @@ UTC and half-open. An instrument whose provider has set no rules follows `DEFAUL
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,8 +16,20 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import Date, Integer, Table, bindparam, delete, select, union_all
+from sqlalchemy import (
+    CTE,
+    Date,
+    Integer,
+    Table,
+    bindparam,
+    delete,
+    func,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Select
 
 from scishare.accounts.permissions import Action, Target
 from scishare.accounts.service import Actor, authorize
@@ -117,9 +130,9 @@ DEFAULT_RULES = _rules_from(BookingPolicyUpdate(), is_default=True)
 _POLICY = cast(Table, BookingPolicy.__table__)
 _OPENING = cast(Table, OpeningPeriod.__table__)
 _HOLIDAY = cast(Table, Holiday.__table__)
-_RULE_COLUMNS = ("slot_minutes", "min_minutes", "max_minutes", "lead_minutes", "horizon_days",
-                 "buffer_minutes", "cancel_deadline_minutes", "no_show_after_minutes",
-                 "requires_approval")
+# The policy's columns, named and ordered as the fields of BookingRules they fill.
+_RULE_COLUMNS = tuple(field.name for field in dataclasses.fields(BookingRules)
+                      if field.name not in ("opening", "is_default"))
 
 
 # Built once: the booking hot path runs these for every request, and a statement built anew
@@ -147,8 +160,10 @@ def _rules_from_rows(rows: Sequence[Any]) -> BookingRules:
     if not policy:
         return DEFAULT_RULES
     first = policy[0]
+    # By position (the booking hot path reads these rows on every request): the policy
+    # columns lead every row, in the order of `_RULE_COLUMNS`.
     return BookingRules(
-        **{name: first._mapping[name] for name in _RULE_COLUMNS},
+        **dict(zip(_RULE_COLUMNS, first, strict=False)),
         opening=tuple(sorted(WeeklyPeriod(row.weekday, row.opens_minute, row.closes_minute)
                              for row in policy if row.weekday is not None)),
         is_default=False)
@@ -171,10 +186,54 @@ def rules_and_closed_days(session: Session, instrument: Instrument,
                           period: TimeRange) -> tuple[BookingRules, set[date]]:
     """`booking_rules` and `closed_days` for `period` in one round trip (the booking hot
     path): the policy rows and the holiday rows as one UNION ALL."""
-    rows = session.execute(_RULES_AND_HOLIDAYS, {"instrument_id": instrument.id,
-                                                 **_holiday_span(period)}).all()
+    rows = session.execute(_RULES_AND_HOLIDAYS,
+                           rules_parameters(instrument.id, period)).all()
     return (_rules_from_rows(rows),
             {row.closed_on for row in rows if row.closed_on is not None})
+
+
+def rules_parameters(instrument_id: int, period: TimeRange) -> dict[str, Any]:
+    """The parameters of the rules-and-holidays query (and of `rules_after`) for `period`."""
+    return {"instrument_id": instrument_id, **_holiday_span(period)}
+
+
+# PostgreSQL: the policy as one array of integers (requires_approval as 0 or 1), its opening
+# periods as an array of (weekday, opens, closes) and the holidays as an array of dates: one
+# row of three arrays reads much faster than a row for each period.
+_POLICY_ARRAY = select(pg_array([
+    sa.cast(_POLICY.c[name], Integer) if name == "requires_approval" else _POLICY.c[name]
+    for name in _RULE_COLUMNS])).where(
+    _POLICY.c.instrument_id == bindparam("instrument_id")).scalar_subquery()
+_OPENING_ARRAY = select(func.array_agg(pg_array([
+    _OPENING.c.weekday, _OPENING.c.opens_minute, _OPENING.c.closes_minute]))).where(
+    _OPENING.c.instrument_id == bindparam("instrument_id")).scalar_subquery()
+_CLOSED_ARRAY = select(func.array_agg(_HOLIDAY.c.closed_on)).where(
+    _HOLIDAY.c.instrument_id == bindparam("instrument_id"),
+    _HOLIDAY.c.closed_on >= bindparam("first_day"),
+    _HOLIDAY.c.closed_on <= bindparam("last_day")).scalar_subquery()
+
+
+def rules_after(write: CTE) -> Select[Any]:
+    """The instrument's rules and the holidays around the period (see `rules_parameters`),
+    read in the same statement as `write` (an INSERT … RETURNING id as a common table
+    expression; PostgreSQL only), with the id written, if any. Every part of a statement
+    sees the same snapshot, so the rules returned are the ones the write saw."""
+    return select(select(write.c.id).scalar_subquery().label("written_id"),
+                  _POLICY_ARRAY.label("policy"), _OPENING_ARRAY.label("opening"),
+                  _CLOSED_ARRAY.label("closed"))
+
+
+def rules_closed_days_and_written(row: Any) -> tuple[BookingRules, set[date], int | None]:
+    """The rules, the closed days and the id written, from the row of `rules_after`."""
+    written_id, policy, opening, closed = row
+    if policy is None:
+        rules = DEFAULT_RULES
+    else:
+        values: dict[str, Any] = dict(zip(_RULE_COLUMNS, policy, strict=True))
+        values["requires_approval"] = bool(values["requires_approval"])
+        rules = BookingRules(**values, opening=tuple(sorted(
+            WeeklyPeriod(*period) for period in opening or ())), is_default=False)
+    return rules, set(closed or ()), written_id
 
 
 def read_policy(instrument: Instrument, rules: BookingRules) -> BookingPolicyRead:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from scishare.core.clock import DISPLAY_TZ
 
@@ -52,8 +53,11 @@ class WeeklyPeriod:
     closes_minute: int
 
 
+@lru_cache(maxsize=8192)
 def local_moment(day: date, minute: int) -> datetime:
-    """Minute `minute` (0–1440) of local day `day`, as aware UTC."""
+    """Minute `minute` (0–1440) of local day `day`, as aware UTC. Cached: every booking
+    request turns the opening hours of the days it touches into moments, and requests
+    crowd onto the same few weeks."""
     if minute == MINUTES_PER_DAY:
         day, minute = day + timedelta(days=1), 0
     wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=LOCAL_TZ)

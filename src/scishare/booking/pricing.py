@@ -51,6 +51,11 @@ def service_item_of(instrument: Instrument, item_id: int, *, unit: ServiceUnit,
     return item
 
 
+def hours_fen(price_per_hour_fen: int, minutes: int) -> int:
+    """The price of `minutes` at an hourly price, rounded half up to the fen."""
+    return (2 * price_per_hour_fen * minutes + 60) // 120
+
+
 def estimate(item: ServiceItem, category: PriceCategory, *, minutes: int | None = None,
              samples: int | None = None) -> PriceEstimate:
     """List price × quantity: hours of machine time (rounded half up to the fen) or samples."""
@@ -58,7 +63,7 @@ def estimate(item: ServiceItem, category: PriceCategory, *, minutes: int | None 
     if ServiceUnit(item.unit) is ServiceUnit.HOUR:
         if minutes is None:
             raise ValueError("an hourly service needs the minutes booked")
-        total = (2 * price * minutes + 60) // 120
+        total = hours_fen(price, minutes)
         quantity = str((Decimal(minutes) / 60).quantize(Decimal("0.01")))
     else:
         if samples is None:

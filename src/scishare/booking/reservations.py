@@ -2,26 +2,49 @@
 mark no-shows.
 
 Overlaps are refused by the database (see `occupancy`); everything else a request can get
-wrong is checked before anything is written, so a refused request stores nothing.
+wrong is checked by the service, and a refused request stores nothing. On PostgreSQL a new
+reservation is written by the same statement that reads the instrument's rules, and deleted
+again within the transaction if the rules refuse it (see `_book`); elsewhere nothing is
+written before the checks pass.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Interval,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from scishare.accounts.permissions import Action
 from scishare.accounts.service import Actor, authorize, get_organisation
 from scishare.booking.availability import (
+    DEFAULT_RULES,
     BookingRules,
     booking_rules,
     check_bookable,
     check_period_shape,
     instrument_target,
+    rules_after,
     rules_and_closed_days,
+    rules_closed_days_and_written,
+    rules_parameters,
 )
 from scishare.booking.errors import (
     BadTransition,
@@ -33,20 +56,36 @@ from scishare.booking.errors import (
     UnknownReservation,
 )
 from scishare.booking.models import (
+    BookingPolicy,
+    Occupancy,
     OccupancyKind,
     OperationMode,
     PriceCategory,
     Reservation,
     ReservationStatus,
 )
-from scishare.booking.occupancy import change_guarded, write_once
+from scishare.booking.occupancy import (
+    DriverStatement,
+    as_written,
+    change_guarded,
+    deadlock_refuses,
+    refusal,
+    write_once,
+)
 from scishare.booking.periods import TimeRange
-from scishare.booking.pricing import estimate, price_category, service_item_of
+from scishare.booking.pricing import (
+    estimate,
+    hours_fen,
+    price_category,
+    service_item_of,
+    unit_price_fen,
+)
 from scishare.booking.qualifications import require_qualification
 from scishare.booking.schemas import ReservationCreate
 from scishare.catalog.models import Instrument, LifecycleState, ServiceUnit
 from scishare.catalog.service import get_instrument
-from scishare.core.errors import InvalidInput, NotFound
+from scishare.core.database import UTCDateTime, is_postgres
+from scishare.core.errors import InvalidInput, NotFound, SciShareError
 
 # How long before its start a reservation may be checked in.
 CHECK_IN_EARLY = timedelta(minutes=30)
@@ -102,31 +141,114 @@ def reserve(session: Session, *, instrument: Instrument, period: TimeRange,
     period = check_period_shape(period, record=record)
     check_instrument_takes_requests(instrument, actor)
     key = check_idempotency_key(idempotency_key, record=record)
-    rules, closed = rules_and_closed_days(session, instrument, period)
-    check_bookable(rules=rules, closed=closed, period=period, now=now, record=record)
     category = (PriceCategory.INTERNAL if actor.organisation_id == instrument.organisation_id
                 else price_category(instrument, get_organisation(session, actor.organisation_id)))
     estimate_fen = None
     if service_item_id is not None:
         item = service_item_of(instrument, service_item_id, unit=ServiceUnit.HOUR,
                                record=record)
-        estimate_fen = estimate(item, category,
-                                minutes=int(period.duration / timedelta(minutes=1))).total_fen
-    if mode is OperationMode.SELF_OPERATED:
-        require_qualification(session, instrument=instrument, account_id=actor.account_id,
-                              period=period, now=now, record=record)
-    needs_approval = rules.requires_approval and not _runs_queue(actor, instrument)
-    reservation = write_once(session, Reservation, {
+        # The estimate's total, without building the estimate (the booking hot path).
+        estimate_fen = hours_fen(unit_price_fen(item, category),
+                                 int(period.duration / timedelta(minutes=1)))
+    account_id = actor.account_id
+
+    def allowed(rules: BookingRules, closed: set[date]) -> None:
+        """Raise unless the instrument's rules (and closed days) allow the request."""
+        check_bookable(rules=rules, closed=closed, period=period, now=now, record=record)
+        if mode is OperationMode.SELF_OPERATED:
+            require_qualification(session, instrument=instrument, account_id=account_id,
+                                  period=period, now=now, record=record)
+
+    reservation = _book(session, {
         "kind": OccupancyKind.RESERVATION, "instrument_id": instrument.id,
-        "starts_at": period.starts_at, "ends_at": period.ends_at,
-        "held_until": rules.held(period).ends_at, "is_active": True, "created_at": now,
-        "reason": "", "requester_id": actor.account_id, "service_item_id": service_item_id,
-        "mode": mode,
-        "status": ReservationStatus.PENDING if needs_approval else ReservationStatus.CONFIRMED,
-        "purpose": purpose.strip(), "idempotency_key": key, "price_category": category,
-        "price_estimate_fen": estimate_fen}, record=record)
+        "starts_at": period.starts_at, "ends_at": period.ends_at, "is_active": True,
+        "created_at": now, "reason": "", "requester_id": account_id,
+        "service_item_id": service_item_id, "mode": mode, "purpose": purpose.strip(),
+        "idempotency_key": key, "price_category": category,
+        "price_estimate_fen": estimate_fen}, instrument=instrument, period=period,
+        approval_applies=not _runs_queue(actor, instrument), allowed=allowed, record=record)
     set_committed_value(reservation, "instrument", instrument)
     return reservation
+
+
+def _ruled(rules: BookingRules, period: TimeRange, *, approval_applies: bool
+           ) -> dict[str, Any]:
+    """The columns of a new reservation that follow from the instrument's rules: held until
+    its end plus the buffer; pending while the instrument asks for approval, unless the
+    requester runs its queue. (`_WRITE` works out the same in SQL.)"""
+    pending = rules.requires_approval and approval_applies
+    return {"held_until": rules.held(period).ends_at,
+            "status": ReservationStatus.PENDING if pending else ReservationStatus.CONFIRMED}
+
+
+_OCCUPANCY = cast(Table, Occupancy.__table__)
+_POLICY = cast(Table, BookingPolicy.__table__)
+# The columns of a new reservation that the request itself decides (see `reserve`).
+_REQUESTED = ("kind", "instrument_id", "starts_at", "ends_at", "is_active", "created_at",
+              "reason", "requester_id", "service_item_id", "mode", "purpose",
+              "idempotency_key", "price_category", "price_estimate_fen")
+
+
+def _stored_rule(column: Column[Any], default: object) -> ColumnElement[Any]:
+    """The instrument's rule `column` as stored now, or its default if it has no policy."""
+    return func.coalesce(select(column).where(
+        _POLICY.c.instrument_id == bindparam("instrument_id")).scalar_subquery(), default)
+
+
+# PostgreSQL: the reservation written, unless a guard refuses (ON CONFLICT DO NOTHING), with
+# the columns `_ruled` gives worked out from the rules in the same snapshot; a common table
+# expression, so that `rules_after` reads the rules in the same statement. Built once.
+_WRITE = pg_insert(_OCCUPANCY).values(
+    **{name: bindparam(name, type_=_OCCUPANCY.c[name].type) for name in _REQUESTED},
+    held_until=bindparam("ends_at", type_=UTCDateTime()) + _stored_rule(
+        _POLICY.c.buffer_minutes, DEFAULT_RULES.buffer_minutes) * literal(
+        timedelta(minutes=1), Interval()),
+    status=case((and_(bindparam("approval_applies", type_=Boolean()),
+                      _stored_rule(_POLICY.c.requires_approval,
+                                   DEFAULT_RULES.requires_approval)),
+                 ReservationStatus.PENDING.value),
+                else_=ReservationStatus.CONFIRMED.value),
+).on_conflict_do_nothing().returning(_OCCUPANCY.c.id).cte("written")
+_WRITE_READING_RULES = DriverStatement(rules_after(_WRITE))
+_UNDO = delete(_OCCUPANCY).where(_OCCUPANCY.c.id == bindparam("written_id"))
+
+
+def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument,
+          period: TimeRange, approval_applies: bool,
+          allowed: Callable[[BookingRules, set[date]], None], record: str) -> Reservation:
+    """Write the reservation `requested` describes if the instrument's rules allow it
+    (`allowed` raises otherwise) and the database's guards let it in (SlotTaken,
+    DuplicateSubmission).
+
+    On PostgreSQL one statement reads the rules and writes the row (`_WRITE_READING_RULES`,
+    run straight on the driver): a request costs one statement between BEGIN and COMMIT, and
+    the row, once written, waits for nothing but the rules check and the COMMIT (any other
+    writer of that time waits for it). The rules are checked on what that statement read; a
+    row they refuse is deleted again before the error is raised, inside the transaction, so
+    that no other transaction ever sees it (one racing for the same time waits for this one
+    to end, then finds the time free). On SQLite, one writer at a time, the rules are read
+    and checked first.
+    """
+    if not is_postgres(session):
+        rules, closed = rules_and_closed_days(session, instrument, period)
+        allowed(rules, closed)
+        return write_once(session, Reservation, requested | _ruled(
+            rules, period, approval_applies=approval_applies), record=record)
+    with deadlock_refuses(record):
+        row = _WRITE_READING_RULES.first(session, {
+            **requested, **rules_parameters(instrument.id, period),
+            "approval_applies": approval_applies})
+    rules, closed, written_id = rules_closed_days_and_written(row)
+    values = requested | _ruled(rules, period, approval_applies=approval_applies)
+    try:
+        allowed(rules, closed)
+    except SciShareError:
+        if written_id is not None:
+            session.execute(_UNDO, {"written_id": written_id})
+        raise
+    if written_id is None:
+        raise refusal(session, Reservation, values, record=record)
+    return as_written(session, Reservation, values, written_id)
 
 
 def submit_reservation(session: Session, data: ReservationCreate, *, actor: Actor,
