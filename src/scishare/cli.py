@@ -3,6 +3,7 @@
 import typer
 
 from scishare.billing.cli import app as billing_app
+from scishare.booking.cli import app as booking_app
 from scishare.catalog.cli import app as catalog_app
 from scishare.catalog.service import sync_reference_data
 from scishare.core.cli import cli_session
@@ -22,6 +23,7 @@ app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(eval_app, name="eval")
 app.command("match")(match_command)
 app.add_typer(matching_app, name="matching")
+app.add_typer(booking_app, name="booking")
 app.add_typer(billing_app, name="billing")
 
 
