@@ -10,9 +10,9 @@ and a quota spent in between pays less then.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from scishare.accounts.service import Actor, get_organisation
@@ -24,16 +24,18 @@ from scishare.booking.service import estimate_for
 from scishare.catalog.models import Instrument, ServiceUnit
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(BaseModel):
     """A booking priced as settlement would price it now; amounts in fen.
 
     `user_fen` is what the user pays for the service (plus `premium_fen` of shared-use cover,
     when it applies); in pay-then-reimburse programmes (`mode` "reimburse") the user pays the
-    list price first and the voucher part comes back afterwards."""
+    list price first and the voucher part comes back afterwards. Nothing is reserved: the
+    quota is counted at settlement."""
+
+    model_config = ConfigDict(frozen=True)
 
     service_item_id: int
-    category: str
+    category: str = Field(description="internal, nonprofit or enterprise")
     unit: str
     unit_price_fen: int
     quantity: str
@@ -42,13 +44,15 @@ class Quote:
     voucher_fen: int
     user_fen: int
     premium_fen: int
-    year: int
+    year: int = Field(description="The quota year the voucher part is drawn from.")
     programme_code: str | None = None
     programme_name_zh: str = ""
     programme_name_en: str = ""
     ratio_bps: int | None = None
-    mode: str | None = None
-    quota_left_fen: int | None = None
+    mode: str | None = Field(default=None,
+                             description="direct (无感直兑) or reimburse (先付后补)")
+    quota_left_fen: int | None = Field(default=None,
+                                       description="The quota left before this booking.")
 
     @property
     def has_voucher(self) -> bool:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -35,11 +36,17 @@ from scishare.regions.service import get_region
 REDEMPTIONS_SHOWN = 500
 
 
+class _Figures(BaseModel):
+    """Read-only figures, served as they are by the API."""
+
+    model_config = ConfigDict(frozen=True)
+
+
 # An enterprise's vouchers -----------------------------------------------------------------
 
-@dataclass(frozen=True)
-class QuotaLine:
-    """One quota application with its programme and, once approved, what is left of it."""
+class QuotaLine(_Figures):
+    """A quota application in a programme; `remaining_fen` is what an approved one has left
+    this year (the approval, within the programme's yearly cap, less what was used)."""
 
     quota_id: int
     programme_code: str
@@ -51,7 +58,7 @@ class QuotaLine:
     valid_until: date
     mode: str
     year: int
-    status: str
+    status: str = Field(description="applied, approved or rejected")
     is_sme: bool
     requested_fen: int
     approved_fen: int | None
@@ -62,9 +69,8 @@ class QuotaLine:
     decided_at: datetime | None
 
 
-@dataclass(frozen=True)
-class Redemption:
-    """A settled reservation or order that a voucher paid part of."""
+class Redemption(_Figures):
+    """A settled reservation (R…) or order (T…) that a voucher paid part of."""
 
     settlement_id: int
     code: str
@@ -85,9 +91,9 @@ class Redemption:
     is_reversed: bool
 
 
-@dataclass(frozen=True)
-class VoucherAccount:
-    """An enterprise's approved quotas, what its vouchers paid, and its applications."""
+class VoucherAccount(_Figures):
+    """An enterprise's approved quotas with their balance, the orders its vouchers paid for
+    (newest first) and every application it made."""
 
     organisation_code: str
     organisation_name_zh: str
@@ -96,14 +102,17 @@ class VoucherAccount:
     applications: tuple[QuotaLine, ...]
     redemptions: tuple[Redemption, ...]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def approved_fen(self) -> int:
         return sum(line.approved_fen or 0 for line in self.quotas)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def used_fen(self) -> int:
         return sum(line.used_fen for line in self.quotas)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def remaining_fen(self) -> int:
         return sum(line.remaining_fen for line in self.quotas)
@@ -165,20 +174,19 @@ def voucher_account(session: Session, *, enterprise: Organisation, actor: Actor,
 
 # A region's programmes ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class MonthFigures:
+class MonthFigures(_Figures):
     """What vouchers paid in one Shanghai month (`2026-11`)."""
 
-    month: str
+    month: str = Field(examples=["2026-11"])
     orders: int
     voucher_fen: int
     enterprises: int
     providers: int
 
 
-@dataclass(frozen=True)
-class ProgrammeFigures:
-    """A programme's budget and what it has paid: in all, and month by month in a year."""
+class ProgrammeFigures(_Figures):
+    """A programme's budget, what it paid (`used_fen`, reversals excluded), its quotas, and
+    the orders, enterprises and providers it paid for: in all and by month of the year."""
 
     code: str
     name_zh: str
@@ -203,8 +211,7 @@ class ProgrammeFigures:
     months: tuple[MonthFigures, ...]
 
 
-@dataclass(frozen=True)
-class ProgrammeReport:
+class ProgrammeReport(_Figures):
     """A region's programmes for its bureau; `months` adds them up for the year."""
 
     region_code: str
@@ -212,14 +219,17 @@ class ProgrammeReport:
     programmes: tuple[ProgrammeFigures, ...]
     months: tuple[MonthFigures, ...]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def budget_fen(self) -> int:
         return sum(p.budget_fen for p in self.programmes)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def used_fen(self) -> int:
         return sum(p.used_fen for p in self.programmes)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def remaining_fen(self) -> int:
         return sum(p.remaining_fen for p in self.programmes)
