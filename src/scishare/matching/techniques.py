@@ -304,25 +304,29 @@ class TechniqueScorer:
                               query_vector: NDArray[np.float32]) -> None:
         """The features from the need's e5 vector: cards, passages, example needs, probe."""
         features = evidence.features
-        q = query_vector.astype(np.float64)
-        card = self.card_vectors @ q
+        # Products in float32, the vectors' own type: a float64 query would make numpy copy
+        # every stored matrix to float64 first, which took most of this method's time.
+        card = (self.card_vectors @ query_vector).astype(np.float64)
         features[:, F["sem_card"]] = _standardise(card)
-        similarity = self.passage_vectors @ q
-        best_passage = (similarity[:, None] + self._passage_log).max(axis=0)
+        similarity = (self.passage_vectors @ query_vector).astype(np.float64)
+        weighted = similarity[:, None] + self._passage_log
+        best_rows = weighted.argmax(axis=0)
+        best_passage = weighted[best_rows, np.arange(weighted.shape[1])]
         features[:, F["sem_passage"]] = _standardise(np.maximum(best_passage, card))
         attention = np.exp((similarity - similarity.max()) * SPREAD_SHARPNESS)
         spread = attention @ self._passage_weights
         features[:, F["sem_spread"]] = spread / spread.max() if spread.max() > 0 else spread
-        self._example_features(q, evidence)
-        self._semantic_reasons(evidence, similarity)
+        self._example_features(query_vector, evidence)
+        self._semantic_reasons(evidence, best_rows)
 
-    def _example_features(self, q: NDArray[np.float64], evidence: Evidence) -> None:
+    def _example_features(self, query_vector: NDArray[np.float32], evidence: Evidence) -> None:
         """How close the need is to the example needs of each technique: the closest one, a
         vote of the nearest few, and the probe's belief."""
         if not self.examples:
             return
         features = evidence.features
-        similarity = self.example_vectors @ q
+        similarity = (self.example_vectors @ query_vector).astype(np.float64)
+        q = query_vector.astype(np.float64)
         closest = np.maximum.reduceat(similarity, self._example_starts)
         features[:, F["sem_example"]] = _standardise(closest)
         k = min(EXAMPLE_NEIGHBOURS, len(similarity))
@@ -388,11 +392,11 @@ class TechniqueScorer:
                     ((NodeKind.MATERIAL, material), (NodeKind.PROPERTY, prop),
                      (NodeKind.TECHNIQUE, technique)), tuple(m_words), value * 0.5))
 
-    def _semantic_reasons(self, evidence: Evidence, similarity: NDArray[np.float64]) -> None:
-        """For each technique, the passage closest to the need, as a fallback explanation."""
-        best = np.argmax(similarity[:, None] + self._passage_log, axis=0)
+    def _semantic_reasons(self, evidence: Evidence, best_rows: NDArray[np.intp]) -> None:
+        """For each technique, the passage closest to the need (`best_rows`, by technique),
+        as a fallback explanation."""
         for code, row in self.position.items():
-            passage = self.passages[int(best[row])]
+            passage = self.passages[int(best_rows[row])]
             if code not in passage.techniques:
                 continue
             evidence.reasons.setdefault(code, []).append(Reason(
