@@ -4,9 +4,11 @@ through the booking service.
 
 Each client is a thread with its own connection and session, one transaction per request;
 threads are spread over worker processes (SQLAlchemy's Python work would otherwise queue
-behind one interpreter lock). A client behaves like a long-running integration or a signed-in
-web request: it holds the person's account and looks the instruments up once through the
-catalog service; every request books the instrument's hourly service, so it is priced.
+behind one interpreter lock). A client behaves like a long-running integration: it holds the person's
+account and looks the instruments up once through the catalog service, and since a
+reservation is one statement on PostgreSQL its session runs in autocommit, each request a
+transaction of its own (like each bare INSERT below); every request books the instrument's
+hourly service, so it is priced.
 
 The same request list is also sent, by the same clients, as bare INSERTs of the same rows into
 the same `occupancy` table with the same exclusion constraint: straight through psycopg (the
@@ -198,8 +200,12 @@ def _service_client(engine: sa.Engine, exchange_ids: list[str], account_id: int,
     transaction per request. Like a signed-in web request, it holds the person's account
     with their organisation; the instruments are looked up once through the catalog
     service. Every request books the instrument's hourly service (so it is priced)."""
-    # The client keeps its connection (no pool checkout per request), as a worker would.
-    with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
+    # The client keeps its connection (no pool checkout per request), as a worker would. A
+    # reservation is one statement on PostgreSQL (see `reservations._book`), so a client that
+    # only books runs in autocommit: each request is a transaction of its own, as each bare
+    # INSERT of the ceiling is, without a BEGIN and a COMMIT around it.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection, \
+            Session(connection, expire_on_commit=False) as session:
         account = get_account(session, account_id)
         actor = actor_for(account)
         instruments = [find_instrument(session, exchange_id, record="bench")

@@ -39,6 +39,7 @@ from scishare.booking.service import (
     add_holiday,
     grant_qualification,
     reserve,
+    set_booking_policy,
     submit_reservation,
 )
 from scishare.catalog.models import LifecycleState, ServiceUnit
@@ -391,3 +392,41 @@ class TestIdempotency:
                         mode=OperationMode.ASSISTED, idempotency_key=key,
                         actor=a_person(session), now=now)
         assert other.status == ReservationStatus.CONFIRMED
+
+
+class TestRulesChangedSinceLastSeen:
+    """On PostgreSQL a request is checked against the rules last seen for the instrument and
+    written only if they are still the rules stored; these change them in between."""
+
+    def test_a_new_holiday_refuses_the_next_request(self, session: Session, world: World,
+                                                    now: datetime) -> None:
+        a_reservation(session, world, WEDNESDAY_MORNING, now=now)
+        add_holiday(session, instrument=world.instrument,
+                    holiday=HolidayCreate(closed_on=date(2026, 11, 26), name="检修"),
+                    actor=SYSTEM, now=now)
+
+        refused(session, OutsideOpeningHours, "starts_at", lambda: a_reservation(
+            session, world, local_range(2026, 11, 26, "09:00", "10:00"), now=now))
+
+    def test_a_stricter_policy_refuses_the_next_request(self, session: Session, world: World,
+                                                        now: datetime) -> None:
+        a_reservation(session, world, WEDNESDAY_MORNING, now=now)
+        set_booking_policy(session, instrument=world.instrument,
+                           policy=a_policy(min_minutes=120), actor=SYSTEM, now=now)
+
+        refused(session, BadDuration, "ends_at", lambda: a_reservation(
+            session, world, local_range(2026, 11, 26, "09:00", "10:00"), now=now))
+
+    def test_longer_opening_hours_take_the_next_request(self, session: Session,
+                                                        world: World, now: datetime) -> None:
+        evening = local_range(2026, 11, 26, "18:00", "19:00")
+        a_reservation(session, world, WEDNESDAY_MORNING, now=now)
+        refused(session, OutsideOpeningHours, "starts_at",
+                lambda: a_reservation(session, world, evening, now=now))
+        set_booking_policy(session, instrument=world.instrument, policy=a_policy(
+            opening_hours=[{"weekday": d, "opens": "08:30", "closes": "20:00"}
+                           for d in range(5)]), actor=SYSTEM, now=now)
+
+        booked = a_reservation(session, world, evening, now=now)
+
+        assert booked.status == ReservationStatus.CONFIRMED

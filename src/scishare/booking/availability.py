@@ -17,7 +17,6 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import (
-    CTE,
     Date,
     Integer,
     Table,
@@ -27,9 +26,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import Select
 
 from scishare.accounts.permissions import Action, Target
 from scishare.accounts.service import Actor, authorize
@@ -199,33 +198,46 @@ def rules_parameters(instrument_id: int, period: TimeRange) -> dict[str, Any]:
 
 # PostgreSQL: the policy as one array of integers (requires_approval as 0 or 1), its opening
 # periods as an array of (weekday, opens, closes) and the holidays as an array of dates: one
-# row of three arrays reads much faster than a row for each period.
+# row of three arrays reads much faster than a row for each period. Ordered, so that the
+# booking statement can compare them with the arrays a request was checked against.
 _POLICY_ARRAY = select(pg_array([
     sa.cast(_POLICY.c[name], Integer) if name == "requires_approval" else _POLICY.c[name]
     for name in _RULE_COLUMNS])).where(
     _POLICY.c.instrument_id == bindparam("instrument_id")).scalar_subquery()
-_OPENING_ARRAY = select(func.array_agg(pg_array([
-    _OPENING.c.weekday, _OPENING.c.opens_minute, _OPENING.c.closes_minute]))).where(
+_OPENING_ARRAY = select(func.array_agg(aggregate_order_by(
+    pg_array([_OPENING.c.weekday, _OPENING.c.opens_minute, _OPENING.c.closes_minute]),
+    _OPENING.c.weekday, _OPENING.c.opens_minute, _OPENING.c.closes_minute))).where(
     _OPENING.c.instrument_id == bindparam("instrument_id")).scalar_subquery()
-_CLOSED_ARRAY = select(func.array_agg(_HOLIDAY.c.closed_on)).where(
+_CLOSED_ARRAY = select(func.array_agg(aggregate_order_by(
+    _HOLIDAY.c.closed_on, _HOLIDAY.c.closed_on))).where(
     _HOLIDAY.c.instrument_id == bindparam("instrument_id"),
     _HOLIDAY.c.closed_on >= bindparam("first_day"),
     _HOLIDAY.c.closed_on <= bindparam("last_day")).scalar_subquery()
 
+# The instrument's rules and the holidays around a period (see `rules_parameters`) as stored
+# now, as one row of arrays, with a fingerprint of the rules (policy and opening hours): a
+# common table expression for statements that write by them.
+STORED_RULES = select(
+    _POLICY_ARRAY.label("policy"), _OPENING_ARRAY.label("opening"),
+    _CLOSED_ARRAY.label("closed")).cte("stored_rules_arrays")
+RULES_NOW = select(
+    STORED_RULES.c.policy, STORED_RULES.c.opening, STORED_RULES.c.closed,
+    func.md5(sa.cast(sa.tuple_(STORED_RULES.c.policy, STORED_RULES.c.opening), sa.Text)).label(
+        "fingerprint")).cte("stored_rules")
 
-def rules_after(write: CTE) -> Select[Any]:
-    """The instrument's rules and the holidays around the period (see `rules_parameters`),
-    read in the same statement as `write` (an INSERT … RETURNING id as a common table
-    expression; PostgreSQL only), with the id written, if any. Every part of a statement
-    sees the same snapshot, so the rules returned are the ones the write saw."""
-    return select(select(write.c.id).scalar_subquery().label("written_id"),
-                  _POLICY_ARRAY.label("policy"), _OPENING_ARRAY.label("opening"),
-                  _CLOSED_ARRAY.label("closed"))
+
+@dataclass(frozen=True)
+class StoredRules:
+    """An instrument's rules as `RULES_NOW` read them, with their fingerprint."""
+
+    fingerprint: str
+    rules: BookingRules
 
 
-def rules_closed_days_and_written(row: Any) -> tuple[BookingRules, set[date], int | None]:
-    """The rules, the closed days and the id written, from the row of `rules_after`."""
-    written_id, policy, opening, closed = row
+def stored_rules_from(fingerprint: str, policy: list[int] | None,
+                      opening: list[list[int]] | None,
+                      closed: list[date] | None) -> tuple[StoredRules, list[date] | None]:
+    """The rules and the closed days (as stored: None for none) from a `RULES_NOW` row."""
     if policy is None:
         rules = DEFAULT_RULES
     else:
@@ -233,7 +245,14 @@ def rules_closed_days_and_written(row: Any) -> tuple[BookingRules, set[date], in
         values["requires_approval"] = bool(values["requires_approval"])
         rules = BookingRules(**values, opening=tuple(sorted(
             WeeklyPeriod(*period) for period in opening or ())), is_default=False)
-    return rules, set(closed or ()), written_id
+    return StoredRules(fingerprint=fingerprint, rules=rules), closed
+
+
+def stored_rules(session: Session, instrument: Instrument,
+                 period: TimeRange) -> tuple[StoredRules, list[date] | None]:
+    """The instrument's rules and the holidays around `period`, as stored now."""
+    row = session.execute(select(RULES_NOW), rules_parameters(instrument.id, period)).one()
+    return stored_rules_from(row.fingerprint, row.policy, row.opening, row.closed)
 
 
 def read_policy(instrument: Instrument, rules: BookingRules) -> BookingPolicyRead:

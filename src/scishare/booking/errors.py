@@ -83,6 +83,10 @@ class DuplicateSubmission(Conflict):
     """The same request, by its idempotency key, was already submitted."""
 
 
+class RulesChanging(Conflict):
+    """The instrument's booking rules changed each time the request was about to be written."""
+
+
 class CancellationDeadlinePassed(Conflict):
     pass
 

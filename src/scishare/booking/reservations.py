@@ -3,9 +3,9 @@ mark no-shows.
 
 Overlaps are refused by the database (see `occupancy`); everything else a request can get
 wrong is checked by the service, and a refused request stores nothing. On PostgreSQL a new
-reservation is written by the same statement that reads the instrument's rules, and deleted
-again within the transaction if the rules refuse it (see `_book`); elsewhere nothing is
-written before the checks pass.
+reservation is checked against the instrument's rules as last seen, and written by one
+statement only if those are still the rules stored (see `_book`); on SQLite the rules are read
+first. Either way nothing is written before the checks pass.
 """
 
 from __future__ import annotations
@@ -13,38 +13,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
-    Boolean,
-    Column,
-    ColumnElement,
-    Interval,
+    Date,
     Table,
+    Text,
     and_,
     bindparam,
     case,
-    delete,
-    func,
-    literal,
+    null,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from scishare.accounts.permissions import Action
 from scishare.accounts.service import Actor, authorize, get_organisation
 from scishare.booking.availability import (
-    DEFAULT_RULES,
+    RULES_NOW,
     BookingRules,
+    StoredRules,
     booking_rules,
     check_bookable,
     check_period_shape,
     instrument_target,
-    rules_after,
     rules_and_closed_days,
-    rules_closed_days_and_written,
     rules_parameters,
+    stored_rules,
+    stored_rules_from,
 )
 from scishare.booking.errors import (
     BadTransition,
@@ -52,11 +52,11 @@ from scishare.booking.errors import (
     InstrumentNotInService,
     NotOpenToExternalUsers,
     NotYours,
+    RulesChanging,
     UnknownInstrument,
     UnknownReservation,
 )
 from scishare.booking.models import (
-    BookingPolicy,
     Occupancy,
     OccupancyKind,
     OperationMode,
@@ -84,7 +84,7 @@ from scishare.booking.qualifications import require_qualification
 from scishare.booking.schemas import ReservationCreate
 from scishare.catalog.models import Instrument, LifecycleState, ServiceUnit
 from scishare.catalog.service import get_instrument
-from scishare.core.database import UTCDateTime, is_postgres
+from scishare.core.database import is_postgres
 from scishare.core.errors import InvalidInput, NotFound, SciShareError
 
 # How long before its start a reservation may be checked in.
@@ -175,42 +175,48 @@ def _ruled(rules: BookingRules, period: TimeRange, *, approval_applies: bool
            ) -> dict[str, Any]:
     """The columns of a new reservation that follow from the instrument's rules: held until
     its end plus the buffer; pending while the instrument asks for approval, unless the
-    requester runs its queue. (`_WRITE` works out the same in SQL.)"""
+    requester runs its queue."""
     pending = rules.requires_approval and approval_applies
     return {"held_until": rules.held(period).ends_at,
             "status": ReservationStatus.PENDING if pending else ReservationStatus.CONFIRMED}
 
 
 _OCCUPANCY = cast(Table, Occupancy.__table__)
-_POLICY = cast(Table, BookingPolicy.__table__)
-# The columns of a new reservation that the request itself decides (see `reserve`).
-_REQUESTED = ("kind", "instrument_id", "starts_at", "ends_at", "is_active", "created_at",
-              "reason", "requester_id", "service_item_id", "mode", "purpose",
-              "idempotency_key", "price_category", "price_estimate_fen")
+# The columns of a new reservation: those the request decides (see `reserve`), then `_ruled`.
+_WRITTEN = ("kind", "instrument_id", "starts_at", "ends_at", "is_active", "created_at",
+            "reason", "requester_id", "service_item_id", "mode", "purpose",
+            "idempotency_key", "price_category", "price_estimate_fen", "held_until", "status")
+# PostgreSQL: the reservation written (unless a guard refuses: ON CONFLICT DO NOTHING) only if
+# the instrument's rules, by their fingerprint, and the holidays around the period are stored
+# as the request was checked against (`expected_*`), in one statement: one snapshot, one round
+# trip. It returns the id written, the rules' fingerprint, and the rules and holidays as
+# stored only when they were not the ones expected (arrays cost time to send and read).
+_AS_EXPECTED = and_(
+    RULES_NOW.c.fingerprint == bindparam("expected_fingerprint", type_=Text()),
+    RULES_NOW.c.closed.is_not_distinct_from(
+        bindparam("expected_closed", type_=ARRAY(Date()))))
+_WRITE = pg_insert(_OCCUPANCY).from_select(list(_WRITTEN), select(
+    *(bindparam(name, type_=_OCCUPANCY.c[name].type) for name in _WRITTEN)).where(
+    _AS_EXPECTED)).on_conflict_do_nothing().returning(_OCCUPANCY.c.id).cte("written")
+_WRITE_BY_RULES = DriverStatement(select(
+    select(_WRITE.c.id).scalar_subquery(), _AS_EXPECTED, RULES_NOW.c.fingerprint,
+    *(case((_AS_EXPECTED, null()), else_=RULES_NOW.c[name])
+      for name in ("policy", "opening", "closed"))))
+# How often a request is checked again when the rules change under it before it is written.
+RULE_CHANGES_TOLERATED = 3
+# The rules each instrument had when last read or written by, per database (engine). Shared by
+# every session of the process: a remembered rule can be out of date, but `_WRITE` writes
+# nothing by rules that are no longer stored, so it costs at most a second statement.
+_RULES_SEEN: WeakKeyDictionary[Engine, dict[int, StoredRules]] = WeakKeyDictionary()
 
 
-def _stored_rule(column: Column[Any], default: object) -> ColumnElement[Any]:
-    """The instrument's rule `column` as stored now, or its default if it has no policy."""
-    return func.coalesce(select(column).where(
-        _POLICY.c.instrument_id == bindparam("instrument_id")).scalar_subquery(), default)
-
-
-# PostgreSQL: the reservation written, unless a guard refuses (ON CONFLICT DO NOTHING), with
-# the columns `_ruled` gives worked out from the rules in the same snapshot; a common table
-# expression, so that `rules_after` reads the rules in the same statement. Built once.
-_WRITE = pg_insert(_OCCUPANCY).values(
-    **{name: bindparam(name, type_=_OCCUPANCY.c[name].type) for name in _REQUESTED},
-    held_until=bindparam("ends_at", type_=UTCDateTime()) + _stored_rule(
-        _POLICY.c.buffer_minutes, DEFAULT_RULES.buffer_minutes) * literal(
-        timedelta(minutes=1), Interval()),
-    status=case((and_(bindparam("approval_applies", type_=Boolean()),
-                      _stored_rule(_POLICY.c.requires_approval,
-                                   DEFAULT_RULES.requires_approval)),
-                 ReservationStatus.PENDING.value),
-                else_=ReservationStatus.CONFIRMED.value),
-).on_conflict_do_nothing().returning(_OCCUPANCY.c.id).cte("written")
-_WRITE_READING_RULES = DriverStatement(rules_after(_WRITE))
-_UNDO = delete(_OCCUPANCY).where(_OCCUPANCY.c.id == bindparam("written_id"))
+def _rules_seen(session: Session) -> dict[int, StoredRules]:
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    seen = _RULES_SEEN.get(engine)
+    if seen is None:
+        seen = _RULES_SEEN.setdefault(engine, {})
+    return seen
 
 
 def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument,
@@ -218,37 +224,53 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
           allowed: Callable[[BookingRules, set[date]], None], record: str) -> Reservation:
     """Write the reservation `requested` describes if the instrument's rules allow it
     (`allowed` raises otherwise) and the database's guards let it in (SlotTaken,
-    DuplicateSubmission).
+    DuplicateSubmission). Nothing is written that the rules refuse.
 
-    On PostgreSQL one statement reads the rules and writes the row (`_WRITE_READING_RULES`,
-    run straight on the driver): a request costs one statement between BEGIN and COMMIT, and
-    the row, once written, waits for nothing but the rules check and the COMMIT (any other
-    writer of that time waits for it). The rules are checked on what that statement read; a
-    row they refuse is deleted again before the error is raised, inside the transaction, so
-    that no other transaction ever sees it (one racing for the same time waits for this one
-    to end, then finds the time free). On SQLite, one writer at a time, the rules are read
-    and checked first.
+    On PostgreSQL the request is checked against the rules last seen for the instrument
+    (assuming no holiday around the period), and one statement (`_WRITE`) writes it only if
+    those are still the rules stored; if they are not, it returns them, and the request is
+    checked against those and sent again. A request thus costs one statement (a transaction
+    of its own in an autocommit session), and no refused request is ever written, not even
+    for a moment. A request the remembered rules refuse is checked against the rules as
+    stored before it is refused. On
+    SQLite, one writer at a time, the rules are read and checked first.
     """
     if not is_postgres(session):
-        rules, closed = rules_and_closed_days(session, instrument, period)
-        allowed(rules, closed)
+        rules, closed_days = rules_and_closed_days(session, instrument, period)
+        allowed(rules, closed_days)
         return write_once(session, Reservation, requested | _ruled(
             rules, period, approval_applies=approval_applies), record=record)
-    with deadlock_refuses(record):
-        row = _WRITE_READING_RULES.first(session, {
-            **requested, **rules_parameters(instrument.id, period),
-            "approval_applies": approval_applies})
-    rules, closed, written_id = rules_closed_days_and_written(row)
-    values = requested | _ruled(rules, period, approval_applies=approval_applies)
-    try:
-        allowed(rules, closed)
-    except SciShareError:
+    seen = _rules_seen(session)
+    parameters = rules_parameters(instrument.id, period)
+    stored = seen.get(instrument.id)
+    closed: list[date] | None = None  # around the period: none, until the database says so
+    as_stored_now = stored is None
+    if stored is None:
+        stored, closed = stored_rules(session, instrument, period)
+        seen[instrument.id] = stored
+    for _ in range(RULE_CHANGES_TOLERATED):
+        try:
+            allowed(stored.rules, set(closed or ()))
+        except SciShareError:
+            if as_stored_now:
+                raise
+            # Refused by the rules remembered: asked again of the rules stored.
+            (stored, closed), as_stored_now = stored_rules(session, instrument, period), True
+            seen[instrument.id] = stored
+            allowed(stored.rules, set(closed or ()))
+        values = requested | _ruled(stored.rules, period, approval_applies=approval_applies)
+        with deadlock_refuses(record):
+            written_id, as_expected, fingerprint, *arrays = _WRITE_BY_RULES.first(session, {
+                **values, **parameters, "expected_fingerprint": stored.fingerprint,
+                "expected_closed": closed})
         if written_id is not None:
-            session.execute(_UNDO, {"written_id": written_id})
-        raise
-    if written_id is None:
-        raise refusal(session, Reservation, values, record=record)
-    return as_written(session, Reservation, values, written_id)
+            return as_written(session, Reservation, values, written_id)
+        if as_expected:
+            raise refusal(session, Reservation, values, record=record)
+        (stored, closed), as_stored_now = stored_rules_from(fingerprint, *arrays), True
+        seen[instrument.id] = stored
+    raise RulesChanging("the instrument's booking rules kept changing while this request was "
+                        "checked; send it again", record=record, field="instrument_id")
 
 
 def submit_reservation(session: Session, data: ReservationCreate, *, actor: Actor,
