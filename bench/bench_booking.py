@@ -4,8 +4,8 @@ through the booking service.
 
 Each client is a thread with its own connection and session, one transaction per request;
 threads are spread over worker processes (SQLAlchemy's Python work would otherwise queue
-behind one interpreter lock). A client behaves like a long-running integration: it holds the person's
-account and looks the instruments up once through the catalog service, and since a
+behind one interpreter lock). A client behaves like a long-running integration: it holds the
+person's account and looks the instruments up once through the catalog service, and since a
 reservation is one statement on PostgreSQL its session runs in autocommit, each request a
 transaction of its own (like each bare INSERT below); every request books the instrument's
 hourly service, so it is priced.
