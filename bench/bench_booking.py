@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import queue
 import random
 import statistics
 import threading
@@ -76,6 +77,8 @@ FIRST_DAY = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 Shanghai
 DAYS = 30
 # Every day 08:00–22:00 Shanghai (00:00–14:00 UTC), half-hour slots, bookings of 1–4 hours.
 OPEN_HOURS = 14
+# How long clients may take to connect and look their instruments up.
+SET_UP_SECONDS = 120
 SLOT = timedelta(minutes=30)
 
 # Independent of the service: active bookings of one instrument overlapping over the booked
@@ -300,7 +303,10 @@ def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[
     """One process: its share of the clients, each a thread with its own connection."""
     engine = make_engine(url, pool_size=len(slices) + 2, max_overflow=0)
     results: list[tuple[bool, float]] = []
-    start = StartingLine(set_up=threading.Barrier(len(slices) + 1), go=threading.Event())
+    # A client that fails in set-up breaks the barrier (timeout) instead of leaving the others
+    # and the parent waiting for it for ever.
+    start = StartingLine(set_up=threading.Barrier(len(slices) + 1, timeout=SET_UP_SECONDS),
+                         go=threading.Event())
     threads = []
     for n, work in enumerate(slices):
         if mode == "service":
@@ -344,12 +350,23 @@ def run(mode: str, url: str, work: list[Request], *, clients: int, processes: in
         proc.start()
         procs.append(proc)
     for _ in procs:
-        ready.get()
+        try:
+            ready.get(timeout=SET_UP_SECONDS)
+        except queue.Empty:
+            for proc in procs:
+                proc.kill()
+            raise SystemExit(f"a {mode} worker was not set up in {SET_UP_SECONDS} s") from None
     started = time.perf_counter()
     start_gate.set()
     results: list[tuple[bool, float]] = []
     for _ in procs:
-        results.extend(out.get())
+        while True:
+            try:
+                results.extend(out.get(timeout=1))
+                break
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs):
+                    raise SystemExit(f"a {mode} worker failed before answering") from None
     elapsed = time.perf_counter() - started
     for proc in procs:
         proc.join()
