@@ -167,14 +167,20 @@ class DriverStatement:
         values = compiled.construct_params(parameters)
         for name, process in processors.items():
             values[name] = process(values[name])
-        dbapi_connection = connection.connection.dbapi_connection
-        assert dbapi_connection is not None  # the session's connection is open
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(compiled.string, values)
-            return cursor.fetchone()
-        finally:
-            cursor.close()
+        # One cursor per database connection, kept with it (the pool's `info` lives as long as
+        # the connection): a cursor adapts parameters by type, and a new one would look up how
+        # to adapt each of them again on every request.
+        pooled = connection.connection
+        cursor = pooled.info.get(_CURSOR)
+        if cursor is None or cursor.closed:
+            dbapi_connection = pooled.dbapi_connection
+            assert dbapi_connection is not None  # the session's connection is open
+            cursor = pooled.info[_CURSOR] = dbapi_connection.cursor()
+        cursor.execute(compiled.string, values)
+        return cursor.fetchone()
+
+
+_CURSOR = "scishare.driver_statement_cursor"
 
 
 def _key_used(session: Session, model: type[Written], values: dict[str, Any]) -> bool:
