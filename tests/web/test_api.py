@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -323,6 +324,18 @@ class TestOpenAPI:
         assert {tag["name"] for tag in document["tags"]} == {
             "instruments", "organisations", "reference", "catalog", "auth"}
         assert "404" in document["paths"]["/api/instruments/{exchange_id}"]["get"]["responses"]
+
+    def test_the_docs_page_needs_no_cdn(self, client: TestClient) -> None:
+        page = client.get("/api/docs")
+
+        assert page.status_code == 200
+        scripts = re.findall(r"""(?:src|href)=['"]([^'"]+\.(?:js|css))['"]""", page.text)
+        assert scripts
+        assert all(url.startswith("/api/docs-static/") for url in scripts)
+        for url in scripts:
+            asset = client.get(url)
+            assert asset.status_code == 200
+            assert len(asset.content) > 10_000
 
 
 class TestPlatformAdmin:

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 
@@ -63,7 +64,10 @@ OPENAPI_TAGS = [
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """The app over `engine` (by default the one configured by SCISHARE_DATABASE_URL)."""
-    app = FastAPI(
+    # The API docs page with Swagger UI served from the package (fastapi-offline), not a CDN:
+    # platforms run on networks without one.
+    app = FastAPIOffline(
+        static_url="/api/docs-static",
         title="SciShare API",
         summary="Open platform for sharing large research instruments (大型科学仪器共享平台).",
         description="Money is in integer fen (1/100 CNY). Errors have the shape "
