@@ -61,6 +61,7 @@ from scishare.booking.periods import (
     merge,
     on_grid,
     on_grid_ranges,
+    open_within,
     opening_ranges,
     subtract,
 )
@@ -426,8 +427,7 @@ def check_bookable(*, rules: BookingRules, closed: set[date], period: TimeRange,
         if not on_grid(moment, rules.slot_minutes):
             raise OffGrid(f"must fall on the {rules.slot_minutes}-minute slot grid "
                           "(Shanghai time)", record=record, field=field)
-    open_ranges = opening_ranges(rules.opening, closed, period)
-    if not any(part.contains(period) for part in open_ranges):
+    if not open_within(rules.opening, closed, period):
         raise OutsideOpeningHours("not within the instrument's opening hours (Shanghai "
                                   "time) or falls on a holiday", record=record,
                                   field="starts_at")

@@ -108,11 +108,29 @@ def opening_ranges(weekly: Iterable[WeeklyPeriod], closed_days: set[date],
                    window: TimeRange) -> list[TimeRange]:
     """When the instrument is open within `window`: the weekly pattern in local time, minus
     closed days, merged (so that 24-hour days join up) and clipped to `window`."""
+    first = window.starts_at.astimezone(LOCAL_TZ).date() - timedelta(days=1)
+    last = window.ends_at.astimezone(LOCAL_TZ).date()
+    return [part for item in open_days(tuple(weekly), frozenset(closed_days), first, last)
+            if (part := item.clip(window)) is not None]
+
+
+def open_within(weekly: Iterable[WeeklyPeriod], closed_days: set[date],
+                period: TimeRange) -> bool:
+    """Whether the instrument is open for the whole of `period` (a booking's check)."""
+    first = period.starts_at.astimezone(LOCAL_TZ).date() - timedelta(days=1)
+    last = period.ends_at.astimezone(LOCAL_TZ).date()
+    return any(part.contains(period) for part in open_days(
+        tuple(weekly), frozenset(closed_days), first, last))
+
+
+@lru_cache(maxsize=4096)
+def open_days(weekly: tuple[WeeklyPeriod, ...], closed_days: frozenset[date], first: date,
+              last: date) -> tuple[TimeRange, ...]:
+    """The merged opening of local days `first` to `last`. Cached: bookings ask for the same
+    few weeks of the same few patterns over and over."""
     by_weekday: dict[int, list[WeeklyPeriod]] = {}
     for period in weekly:
         by_weekday.setdefault(period.weekday, []).append(period)
-    first = window.starts_at.astimezone(LOCAL_TZ).date() - timedelta(days=1)
-    last = window.ends_at.astimezone(LOCAL_TZ).date()
     found: list[TimeRange] = []
     day = first
     while day <= last:
@@ -121,7 +139,7 @@ def opening_ranges(weekly: Iterable[WeeklyPeriod], closed_days: set[date],
                 found.append(TimeRange(local_moment(day, period.opens_minute),
                                        local_moment(day, period.closes_minute)))
         day += timedelta(days=1)
-    return [part for item in merge(found) if (part := item.clip(window)) is not None]
+    return tuple(merge(found))
 
 
 def minute_of_day(moment: datetime) -> float:

@@ -16,15 +16,19 @@ from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     Table,
     Text,
     and_,
     bindparam,
     case,
+    literal,
+    literal_column,
     null,
     select,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
@@ -160,9 +164,9 @@ def reserve(session: Session, *, instrument: Instrument, period: TimeRange,
                                   period=period, now=now, record=record)
 
     reservation = _book(session, {
-        "kind": OccupancyKind.RESERVATION, "instrument_id": instrument.id,
-        "starts_at": period.starts_at, "ends_at": period.ends_at, "is_active": True,
-        "created_at": now, "reason": "", "requester_id": account_id,
+        **_EVERY_NEW_RESERVATION, "instrument_id": instrument.id,
+        "starts_at": period.starts_at, "ends_at": period.ends_at,
+        "created_at": now, "requester_id": account_id,
         "service_item_id": service_item_id, "mode": mode, "purpose": purpose.strip(),
         "idempotency_key": key, "price_category": category,
         "price_estimate_fen": estimate_fen}, instrument=instrument, period=period,
@@ -183,6 +187,21 @@ def _ruled(rules: BookingRules, period: TimeRange, *, approval_applies: bool
 
 _OCCUPANCY = cast(Table, Occupancy.__table__)
 # The columns of a new reservation: those the request decides (see `reserve`), then `_ruled`.
+# What every new reservation holds: written by `_WRITE` as constants, not parameters (each
+# parameter costs the hot path its adaptation).
+_EVERY_NEW_RESERVATION: dict[str, Any] = {
+    "kind": OccupancyKind.RESERVATION.value, "is_active": True, "reason": ""}
+
+
+_POSTGRESQL = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+def _constant(value: object) -> ColumnElement[Any]:
+    """`value` written into a PostgreSQL statement as an SQL literal."""
+    return literal_column(str(literal(value).compile(
+        dialect=_POSTGRESQL, compile_kwargs={"literal_binds": True})))
+
+
 _WRITTEN = ("kind", "instrument_id", "starts_at", "ends_at", "is_active", "created_at",
             "reason", "requester_id", "service_item_id", "mode", "purpose",
             "idempotency_key", "price_category", "price_estimate_fen", "held_until", "status")
@@ -196,7 +215,8 @@ _AS_EXPECTED = and_(
     RULES_NOW.c.closed.is_not_distinct_from(
         bindparam("expected_closed", type_=ARRAY(Date()))))
 _WRITE = pg_insert(_OCCUPANCY).from_select(list(_WRITTEN), select(
-    *(bindparam(name, type_=_OCCUPANCY.c[name].type) for name in _WRITTEN)).where(
+    *(_constant(_EVERY_NEW_RESERVATION[name]) if name in _EVERY_NEW_RESERVATION
+      else bindparam(name, type_=_OCCUPANCY.c[name].type) for name in _WRITTEN)).where(
     _AS_EXPECTED)).on_conflict_do_nothing().returning(_OCCUPANCY.c.id).cte("written")
 _WRITE_BY_RULES = DriverStatement(select(
     select(_WRITE.c.id).scalar_subquery(), _AS_EXPECTED, RULES_NOW.c.fingerprint,
