@@ -173,9 +173,8 @@ def test_reservations_and_blackouts_race_for_the_same_time(committed: Committed)
 
 
 def test_requests_the_rules_refuse_never_take_the_time(committed: Committed) -> None:
-    # On PostgreSQL a request's row is written in the statement that reads the rules, and
-    # deleted again if the rules refuse it: a valid request racing refused ones for the
-    # same time must still win, whatever the order.
+    # A valid request racing ones the rules refuse for the same time must win, whatever the
+    # order: a refused request never holds the time, not even for a moment.
     valid = local_range(2026, 12, 4, "09:00", "11:00")
     too_long = local_range(2026, 12, 4, "08:30", "17:30")  # longer than the 8 hours allowed
 
@@ -194,6 +193,46 @@ def test_the_same_request_sent_many_times_books_once(committed: Committed) -> No
         s, committed, committed.users[0], period, key=key))
 
     assert outcomes == Counter({"won": 1, DuplicateSubmission.__name__: THREADS - 1})
+
+
+def autocommit(engine: Engine) -> Engine:
+    """Sessions in which each statement is a transaction of its own: a reservation is then one
+    statement on PostgreSQL, and a refusal is the guard's error, not a quiet DO NOTHING."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def test_one_of_many_wins_in_autocommit_too(committed: Committed) -> None:
+    period = local_range(2026, 12, 14, "09:00", "11:00")
+
+    outcomes = race(autocommit(committed.engine), lambda s, n: book(
+        s, committed, committed.users[n % 4], period))
+
+    assert outcomes == Counter({"won": 1, SlotTaken.__name__: THREADS - 1})
+    assert overlaps(committed.engine) == 0
+
+
+def test_the_same_request_books_once_in_autocommit_too(committed: Committed) -> None:
+    period = local_range(2026, 12, 15, "09:00", "10:00")
+    key = a_key()
+
+    outcomes = race(autocommit(committed.engine), lambda s, n: book(
+        s, committed, committed.users[0], period, key=key))
+
+    assert outcomes == Counter({"won": 1, DuplicateSubmission.__name__: THREADS - 1})
+
+
+def test_a_repeated_request_for_another_time_is_a_duplicate_in_autocommit(
+        committed: Committed) -> None:
+    key = a_key()
+    with Session(autocommit(committed.engine), expire_on_commit=False) as session:
+        book(session, committed, committed.users[1],
+             local_range(2026, 12, 16, "09:00", "10:00"), key=key)
+        with pytest.raises(DuplicateSubmission):
+            book(session, committed, committed.users[1],
+                 local_range(2026, 12, 16, "14:00", "15:00"), key=key)
+        with pytest.raises(SlotTaken):
+            book(session, committed, committed.users[2],
+                 local_range(2026, 12, 16, "09:30", "10:30"))
 
 
 def test_many_moves_onto_the_same_time(committed: Committed) -> None:
