@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from scishare.accounts.models import Account, Role
+from scishare.matching.models import NeedRecord
 from tests.accounts.factories import an_account
 from tests.web.conftest import sign_in
 from tests.web.seed import Catalog
@@ -313,6 +317,26 @@ class TestImport:
 
         assert response.status_code == 422
         assert response.json()["problems"] == ["row 2: 所属单位: not allowed to import for HNAS"]
+
+
+class TestMatchApi:
+    @pytest.mark.parametrize(("body", "field", "reason"), [
+        ({"need": "  "}, "need", "empty"),
+        ({"need": "测" * 10_000}, "need", "10000 characters"),
+        ({"need": "锂电池正极材料的晶体结构", "region_code": "999999"}, "region_code",
+         "unknown region"),
+        ({"need": "锂电池正极材料的晶体结构", "budget_fen": -100}, "budget_fen", "negative"),
+    ], ids=["empty", "too-long", "unknown-region", "negative-budget"])
+    def test_bad_needs_get_a_clear_error_and_store_nothing(
+            self, client: TestClient, session: Session, body: dict[str, Any], field: str,
+            reason: str) -> None:
+        response = client.post("/api/match", json=body)
+
+        assert response.status_code == 422
+        error = response.json()
+        assert (error["record"], error["field"]) == ("need", field)
+        assert reason in error["reason"]
+        assert session.scalar(select(func.count()).select_from(NeedRecord)) == 0
 
 
 class TestOpenAPI:

@@ -53,6 +53,7 @@ from scishare.matching.schemas import (
 from scishare.matching.techniques import Evidence, TechniqueScorer
 from scishare.matching.text import language, tokenize
 from scishare.matching.text import token_set as token_set_of
+from scishare.regions.models import Region
 from scishare.regions.service import get_region, region_and_descendants
 
 UNMET_THRESHOLD = 0.35
@@ -136,16 +137,23 @@ def forget_engine() -> None:
         _engine = None
 
 
+def _region_of(session: Session, request: MatchRequest) -> Region | None:
+    """The request's region, if it names one; BadNeed if it names none we know."""
+    if request.region_code is None:
+        return None
+    try:
+        return get_region(session, request.region_code)
+    except NotFound:
+        raise BadNeed(f"unknown region code {request.region_code}", record=RECORD,
+                      field="region_code") from None
+
+
 def _constraints(session: Session, request: MatchRequest,
                  catalog: CatalogIndex) -> Constraints:
     region_rows: frozenset[int] | None = None
     origin: tuple[float, float] | None = None
-    if request.region_code is not None:
-        try:
-            region = get_region(session, request.region_code)
-        except NotFound:
-            raise BadNeed(f"unknown region code {request.region_code}", record=RECORD,
-                          field="region_code") from None
+    region = _region_of(session, request)
+    if region is not None:
         if request.region_mode is RegionMode.WITHIN:
             codes = set(region_and_descendants(session, region.code))
             region_rows = frozenset(i for i, c in enumerate(catalog.regions) if c in codes)
@@ -309,6 +317,9 @@ def _industry(engine: Engine, need: str) -> str | None:
 def ask(session: Session, request: MatchRequest, *, asker: Account | None,
         now: datetime) -> MatchResult:
     """Match the need and record it, with how well it was answered, for the bureau."""
+    # Bad input is refused before the index is built or read.
+    check_request(request)
+    _region_of(session, request)
     engine = current_engine(session)
     result = match(session, request, engine=engine)
     if request.with_next_free:
