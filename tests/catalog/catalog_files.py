@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import count
+from typing import BinaryIO
 
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
@@ -76,12 +77,12 @@ def instrument_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Instrument)) or 0
 
 
-def import_bytes(session: Session, source: bytes, *, filename: str = "catalog.csv",
+def import_bytes(session: Session, source: bytes | BinaryIO, *, filename: str = "catalog.csv",
                  now: datetime) -> ImportReport:
     return import_catalog(session, source, filename=filename, actor=SYSTEM, now=now)
 
 
-def rejection_lines(session: Session, source: bytes, *, filename: str = "catalog.csv",
+def rejection_lines(session: Session, source: bytes | BinaryIO, *, filename: str = "catalog.csv",
                     now: datetime) -> list[str]:
     """The problem lines an import of `source` is rejected with; asserts nothing was stored."""
     before = instrument_count(session)

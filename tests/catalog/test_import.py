@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 
 import pytest
@@ -309,6 +310,14 @@ class TestRejectsTheWholeFile:
     @pytest.mark.parametrize("source", [b"", b"\xef\xbb\xbf", b"\r\n , ,\r\n"])
     def test_empty_file(self, session: Session, now: datetime, source: bytes) -> None:
         assert rejection_lines(session, source, now=now) == ["row 0: file: empty file"]
+
+    def test_too_large_a_file(self, session: Session, zzu: Organisation, now: datetime,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+        source = csv_bytes([a_row(zzu)], headers=HEADERS)
+        monkeypatch.setattr(importing, "MAX_FILE_BYTES", len(source) - 1)
+
+        assert rejection_lines(session, io.BytesIO(source), now=now) == [
+            "row 0: file: larger than 0 MB: split the catalog into several files"]
 
     def test_header_without_rows(self, session: Session, now: datetime) -> None:
         source = ",".join(HEADERS).encode()

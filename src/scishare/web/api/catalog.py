@@ -118,7 +118,7 @@ def import_file(session: SessionDep, user: CurrentUser, now: ClockDep,
                 ) -> ImportResult:
     """All or nothing: on any bad row nothing is stored and the answer is 422 with one line
     per problem under `problems` (`row <n>: <field>: <reason>`)."""
-    report = import_catalog(session, file.file.read(), filename=file.filename or "",
+    report = import_catalog(session, file.file, filename=file.filename or "",
                             actor=user.actor, now=now)
     return ImportResult(instruments=report.instruments, service_items=report.service_items,
                         organisation_codes=list(report.organisation_codes))

@@ -190,7 +190,7 @@ def import_file(page: PageDep, session: SessionDep, user: CurrentUser, now: Cloc
                                        columns=COLUMNS, problems=[], report=None,
                                        error=page.gettext(CHOOSE_A_FILE)))
     try:
-        report = import_catalog(session, upload.file.read(), filename=upload.filename,
+        report = import_catalog(session, upload.file, filename=upload.filename,
                                 actor=user.actor, now=now)
     except CatalogImportRejected as rejected:
         raise FormRejected(page.render(
