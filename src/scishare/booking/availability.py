@@ -217,7 +217,7 @@ _CLOSED_ARRAY = select(func.array_agg(aggregate_order_by(
 
 # The instrument's rules and the holidays around a period (see `rules_parameters`) as stored
 # now, as one row of arrays, with a fingerprint of the rules (policy and opening hours): a
-# common table expression for statements that write by them.
+# common table expression for statements that write by them (PostgreSQL).
 STORED_RULES = select(
     _POLICY_ARRAY.label("policy"), _OPENING_ARRAY.label("opening"),
     _CLOSED_ARRAY.label("closed")).cte("stored_rules_arrays")
@@ -251,7 +251,7 @@ def stored_rules_from(fingerprint: str, policy: list[int] | None,
 
 def stored_rules(session: Session, instrument: Instrument,
                  period: TimeRange) -> tuple[StoredRules, list[date] | None]:
-    """The instrument's rules and the holidays around `period`, as stored now."""
+    """The instrument's rules and the holidays around `period`, as stored now (PostgreSQL)."""
     row = session.execute(select(RULES_NOW), rules_parameters(instrument.id, period)).one()
     return stored_rules_from(row.fingerprint, row.policy, row.opening, row.closed)
 

@@ -186,7 +186,6 @@ def _ruled(rules: BookingRules, period: TimeRange, *, approval_applies: bool
 
 
 _OCCUPANCY = cast(Table, Occupancy.__table__)
-# The columns of a new reservation: those the request decides (see `reserve`), then `_ruled`.
 # What every new reservation holds: written by `_WRITE` as constants, not parameters (each
 # parameter costs the hot path its adaptation).
 _EVERY_NEW_RESERVATION: dict[str, Any] = {
@@ -202,6 +201,7 @@ def _constant(value: object) -> ColumnElement[Any]:
         dialect=_POSTGRESQL, compile_kwargs={"literal_binds": True})))
 
 
+# The columns of a new reservation: those the request decides (see `reserve`), then `_ruled`.
 _WRITTEN = ("kind", "instrument_id", "starts_at", "ends_at", "is_active", "created_at",
             "reason", "requester_id", "service_item_id", "mode", "purpose",
             "idempotency_key", "price_category", "price_estimate_fen", "held_until", "status")
@@ -232,11 +232,7 @@ _RULES_SEEN: WeakKeyDictionary[Engine, dict[int, StoredRules]] = WeakKeyDictiona
 
 def _rules_seen(session: Session) -> dict[int, StoredRules]:
     bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    seen = _RULES_SEEN.get(engine)
-    if seen is None:
-        seen = _RULES_SEEN.setdefault(engine, {})
-    return seen
+    return _RULES_SEEN.setdefault(bind.engine if isinstance(bind, Connection) else bind, {})
 
 
 def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument,
@@ -252,8 +248,8 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
     checked against those and sent again. A request thus costs one statement (a transaction
     of its own in an autocommit session), and no refused request is ever written, not even
     for a moment. A request the remembered rules refuse is checked against the rules as
-    stored before it is refused. On
-    SQLite, one writer at a time, the rules are read and checked first.
+    stored before it is refused. On SQLite, one writer at a time, the rules are read and
+    checked first.
     """
     if not is_postgres(session):
         rules, closed_days = rules_and_closed_days(session, instrument, period)
@@ -261,13 +257,18 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
         return write_once(session, Reservation, requested | _ruled(
             rules, period, approval_applies=approval_applies), record=record)
     seen = _rules_seen(session)
+
+    def remember(found: StoredRules, closed_days: list[date] | None
+                 ) -> tuple[StoredRules, list[date] | None]:
+        seen[instrument.id] = found
+        return found, closed_days
+
     parameters = rules_parameters(instrument.id, period)
-    stored = seen.get(instrument.id)
-    closed: list[date] | None = None  # around the period: none, until the database says so
-    as_stored_now = stored is None
-    if stored is None:
-        stored, closed = stored_rules(session, instrument, period)
-        seen[instrument.id] = stored
+    remembered = seen.get(instrument.id)
+    as_stored_now = remembered is None
+    # Around the period no holiday is assumed, until the database says otherwise.
+    stored, closed = ((remembered, None) if remembered is not None else
+                      remember(*stored_rules(session, instrument, period)))
     for _ in range(RULE_CHANGES_TOLERATED):
         try:
             allowed(stored.rules, set(closed or ()))
@@ -275,8 +276,8 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
             if as_stored_now:
                 raise
             # Refused by the rules remembered: asked again of the rules stored.
-            (stored, closed), as_stored_now = stored_rules(session, instrument, period), True
-            seen[instrument.id] = stored
+            stored, closed = remember(*stored_rules(session, instrument, period))
+            as_stored_now = True
             allowed(stored.rules, set(closed or ()))
         values = requested | _ruled(stored.rules, period, approval_applies=approval_applies)
         with deadlock_refuses(record):
@@ -287,8 +288,8 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
             return as_written(session, Reservation, values, written_id)
         if as_expected:
             raise refusal(session, Reservation, values, record=record)
-        (stored, closed), as_stored_now = stored_rules_from(fingerprint, *arrays), True
-        seen[instrument.id] = stored
+        stored, closed = remember(*stored_rules_from(fingerprint, *arrays))
+        as_stored_now = True
     raise RulesChanging("the instrument's booking rules kept changing while this request was "
                         "checked; send it again", record=record, field="instrument_id")
 

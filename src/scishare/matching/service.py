@@ -148,11 +148,10 @@ def _region_of(session: Session, request: MatchRequest) -> Region | None:
                       field="region_code") from None
 
 
-def _constraints(session: Session, request: MatchRequest,
+def _constraints(session: Session, request: MatchRequest, region: Region | None,
                  catalog: CatalogIndex) -> Constraints:
     region_rows: frozenset[int] | None = None
     origin: tuple[float, float] | None = None
-    region = _region_of(session, request)
     if region is not None:
         if request.region_mode is RegionMode.WITHIN:
             codes = set(region_and_descendants(session, region.code))
@@ -250,10 +249,12 @@ def score_need(engine: Engine, need: str, *, weights: Weights = DEFAULT_WEIGHTS)
 def match(session: Session, request: MatchRequest, *, engine: Engine | None = None,
           weights: Weights = DEFAULT_WEIGHTS) -> MatchResult:
     """Ranked, explained offers for a need under the request's constraints (reads only)."""
+    # Bad input is refused before the index is built or read.
     need = check_request(request)
+    region = _region_of(session, request)
     engine = engine or current_engine(session)
     started = time.perf_counter()
-    constraints = _constraints(session, request, engine.catalog)
+    constraints = _constraints(session, request, region, engine.catalog)
     scored = score_need(engine, need, weights=weights)
     ranking_started = time.perf_counter()
     ranked = rank(engine.catalog, scored.instruments, constraints=constraints,
@@ -317,11 +318,8 @@ def _industry(engine: Engine, need: str) -> str | None:
 def ask(session: Session, request: MatchRequest, *, asker: Account | None,
         now: datetime) -> MatchResult:
     """Match the need and record it, with how well it was answered, for the bureau."""
-    # Bad input is refused before the index is built or read.
-    check_request(request)
-    _region_of(session, request)
+    result = match(session, request)
     engine = current_engine(session)
-    result = match(session, request, engine=engine)
     if request.with_next_free:
         add_next_free(session, result, now=now)
     organisation = get_organisation(session, asker.organisation_id) if asker else None
