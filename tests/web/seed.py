@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from scishare.accounts.models import Account, Organisation, OrganisationType, Role
+from scishare.accounts.service import SYSTEM
+from scishare.booking.schemas import BookingPolicyUpdate, OpeningPeriodSpec
+from scishare.booking.service import set_booking_policy
 from scishare.catalog.models import Instrument, ServiceUnit
 from tests.accounts.factories import an_account, an_organisation
 from tests.catalog.factories import a_service_item, an_instrument
@@ -59,3 +62,12 @@ def a_person(session: Session, organisation: Organisation, role: Role, email: st
     """Someone who signs in with `PASSWORD`; each costs a password hash, so make few."""
     return an_account(session, organisation=organisation, roles=(role,), email=email,
                       password=PASSWORD)
+
+
+def open_round_the_clock(session: Session, instrument: Instrument) -> None:
+    """Bookable at any hour of any day for 30 days ahead: browser tests run on the real
+    clock, whenever CI happens to run them."""
+    set_booking_policy(session, instrument=instrument, policy=BookingPolicyUpdate(
+        slot_minutes=30, min_minutes=30, max_minutes=480, lead_minutes=0, horizon_days=30,
+        opening_hours=[OpeningPeriodSpec(weekday=day, opens="00:00", closes="24:00")
+                       for day in range(7)]), actor=SYSTEM, now=instrument.created_at)

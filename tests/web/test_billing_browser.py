@@ -18,12 +18,10 @@ from scishare.accounts.service import SYSTEM, actor_for, get_account
 from scishare.billing.models import SourceKind
 from scishare.billing.settlement import settle
 from scishare.billing.vouchers import apply_for_quota, approve_quota, define_programme
-from scishare.booking.schemas import BookingPolicyUpdate, OpeningPeriodSpec
 from scishare.booking.service import (
     check_in,
     finish_reservation,
     get_reservation,
-    set_booking_policy,
 )
 from scishare.catalog.service import sync_reference_data
 from scishare.core.clock import to_display, utcnow
@@ -31,7 +29,7 @@ from scishare.core.database import make_engine, session_scope
 from scishare.core.migrations import upgrade
 from tests.accounts.factories import an_organisation
 from tests.web.live_server import live_app
-from tests.web.seed import PASSWORD, a_person, henan_catalog
+from tests.web.seed import PASSWORD, a_person, henan_catalog, open_round_the_clock
 from tests.web.test_browser import browser, shot  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -53,12 +51,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engi
     with session_scope(engine) as session:
         sync_reference_data(session)
         catalog = henan_catalog(session)
-        set_booking_policy(session, instrument=catalog.xrd, policy=BookingPolicyUpdate(
-            slot_minutes=30, min_minutes=30, max_minutes=480, lead_minutes=0,
-            horizon_days=30, opening_hours=[OpeningPeriodSpec(weekday=day, opens="00:00",
-                                                              closes="24:00")
-                                            for day in range(7)]),
-            actor=SYSTEM, now=catalog.xrd.created_at)
+        open_round_the_clock(session, catalog.xrd)
         enterprise = an_organisation(session, code="YULI", name_zh="河南豫锂新能源科技有限公司",
                                      name_en="Henan Yuli New Energy",
                                      org_type=OrganisationType.ENTERPRISE)

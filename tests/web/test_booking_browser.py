@@ -12,14 +12,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from scishare.accounts.models import Role
-from scishare.accounts.service import SYSTEM
-from scishare.booking.schemas import BookingPolicyUpdate, OpeningPeriodSpec
-from scishare.booking.service import set_booking_policy
 from scishare.catalog.service import sync_reference_data
 from scishare.core.database import make_engine, session_scope
 from scishare.core.migrations import upgrade
 from tests.web.live_server import live_app
-from tests.web.seed import PASSWORD, a_person, henan_catalog
+from tests.web.seed import PASSWORD, a_person, henan_catalog, open_round_the_clock
 from tests.web.test_browser import browser, shot  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -46,12 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory,
     with session_scope(engine) as session:
         sync_reference_data(session)
         catalog = henan_catalog(session)
-        set_booking_policy(session, instrument=catalog.xrd, policy=BookingPolicyUpdate(
-            slot_minutes=30, min_minutes=30, max_minutes=480, lead_minutes=0,
-            horizon_days=30, opening_hours=[OpeningPeriodSpec(weekday=day, opens="00:00",
-                                                              closes="24:00")
-                                            for day in range(7)]),
-            actor=SYSTEM, now=catalog.xrd.created_at)
+        open_round_the_clock(session, catalog.xrd)
         a_person(session, catalog.institute, Role.DEMANDER, USER_EMAIL)
         a_person(session, catalog.university, Role.OPERATOR, OPERATOR_EMAIL)
     with live_app(engine) as base_url:

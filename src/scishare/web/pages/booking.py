@@ -286,26 +286,9 @@ def _may(user: SignedIn, action: Action, instrument: Instrument) -> bool:
                                          region_code=instrument.region_code))
 
 
-def _estimate(session: Session, instrument: Instrument, booking: BookingForm,
-              user: SignedIn) -> PriceEstimate | None:
-    """The price of the period in the form, for the person's category, if it can be told."""
-    if not (booking.day and booking.starts and booking.ends and booking.service_item_id):
-        return None
-    try:
-        day = date.fromisoformat(booking.day)
-        start = datetime.combine(day, time.fromisoformat(booking.starts), tzinfo=DISPLAY_TZ)
-        end = datetime.combine(day, time.fromisoformat(booking.ends), tzinfo=DISPLAY_TZ)
-        minutes = int((end - start) / timedelta(minutes=1))
-        return estimate_for(session, instrument=instrument,
-                            service_item_id=int(booking.service_item_id), actor=user.actor,
-                            minutes=minutes)
-    except (ValueError, SciShareError):
-        return None
-
-
-def _booking_quote(session: Session, instrument: Instrument, booking: BookingForm,
-                   user: SignedIn, now: datetime) -> Quote | None:
-    """The period in the form priced as settlement would, with the voucher part."""
+def _form_period(booking: BookingForm) -> tuple[datetime, datetime, int] | None:
+    """The period the booking form asks for and its service item, if all are filled in and
+    the period has a length."""
     if not (booking.day and booking.starts and booking.ends and booking.service_item_id):
         return None
     try:
@@ -315,11 +298,34 @@ def _booking_quote(session: Session, instrument: Instrument, booking: BookingFor
         service_item_id = int(booking.service_item_id)
     except ValueError:
         return None
-    minutes = int((end - start) / timedelta(minutes=1))
-    if minutes <= 0:
+    return (start, end, service_item_id) if end > start else None
+
+
+def _estimate(session: Session, instrument: Instrument, booking: BookingForm,
+              user: SignedIn) -> PriceEstimate | None:
+    """The price of the period in the form, for the person's category, if it can be told."""
+    period = _form_period(booking)
+    if period is None:
         return None
+    start, end, service_item_id = period
+    try:
+        return estimate_for(session, instrument=instrument, service_item_id=service_item_id,
+                            actor=user.actor,
+                            minutes=int((end - start) / timedelta(minutes=1)))
+    except SciShareError:
+        return None
+
+
+def _booking_quote(session: Session, instrument: Instrument, booking: BookingForm,
+                   user: SignedIn, now: datetime) -> Quote | None:
+    """The period in the form priced as settlement would, with the voucher part."""
+    period = _form_period(booking)
+    if period is None:
+        return None
+    start, end, service_item_id = period
     return booking_quote(session, instrument=instrument, actor=user.actor, now=now,
-                         service_item_id=service_item_id, minutes=minutes, ends_at=end,
+                         service_item_id=service_item_id,
+                         minutes=int((end - start) / timedelta(minutes=1)), ends_at=end,
                          purpose=booking.purpose,
                          self_operated=booking.mode == OperationMode.SELF_OPERATED)
 
