@@ -10,11 +10,14 @@ reservation is one statement on PostgreSQL its session runs in autocommit, each 
 transaction of its own (like each bare INSERT below); every request books the instrument's
 hourly service, so it is priced.
 
-The same request list is also sent, by the same clients, as bare INSERTs of the same rows into
-the same `occupancy` table with the same exclusion constraint: straight through psycopg (the
-ceiling), and through the same SQLAlchemy sessions (so that the cost of the booking logic
+The same request list is also sent, by the same clients, as bare INSERTs of the same rows
+(the reservation of the hourly service at its enterprise price, as the service writes it)
+into the same `occupancy` table with the same exclusion constraint: straight through psycopg
+(the ceiling), and through the same SQLAlchemy sessions (so that the cost of the booking logic
 alone can be read too). Every run starts from an empty table, and its clock starts once every
-client is set up (connected, and for the service its look-ups done).
+client is set up (connected, and for the service its look-ups done). Each run also prints the
+CPU time it cost per request: the clients' (their processes') and the database's (the local
+PostgreSQL server's processes, read from /proc), since both share the machine's cores.
 
 Prints accepted and rejected reservations per second, p95 latency, the overlapping pairs an
 independent SQL query finds afterwards (must be 0), the ceiling and the ratio. The ceiling
@@ -83,6 +86,9 @@ OPEN_HOURS = 14
 # How long clients may take to connect and look their instruments up.
 SET_UP_SECONDS = 120
 SLOT = timedelta(minutes=30)
+HOUR = timedelta(hours=1)
+# The price per hour of the seeded instruments' hourly service, for enterprises.
+ENTERPRISE_FEN_PER_HOUR = 40_000
 
 # Independent of the service: active bookings of one instrument overlapping over the booked
 # period or the period held with its buffer, plus rows whose active flag contradicts their
@@ -103,6 +109,10 @@ SELECT (SELECT count(*) FROM booking a JOIN booking b
      + (SELECT count(*) FROM occupancy
          WHERE is_active <> (id IN (SELECT id FROM booking)))
 """
+
+
+# An instrument's id and the id of its hourly service item, as stored.
+Bookable = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -238,14 +248,19 @@ def _service_client(engine: sa.Engine, exchange_ids: list[str], account_id: int,
             results.append((accepted, time.perf_counter() - started))
 
 
-def _bare_row(request: Request, instrument_ids: list[int], requester_id: int) -> dict[str, object]:
-    """The row a reservation writes, with no checks at all."""
-    return {"instrument_id": instrument_ids[request.instrument], "kind": "reservation",
+def _bare_row(request: Request, bookables: list[Bookable], requester_id: int
+              ) -> dict[str, object]:
+    """The row a reservation of the instrument's hourly service writes, with no checks."""
+    instrument_id, service_item_id = bookables[request.instrument]
+    return {"instrument_id": instrument_id, "kind": "reservation",
             "starts_at": request.starts_at, "ends_at": request.ends_at,
             "held_until": request.ends_at, "is_active": True, "created_at": NOW, "reason": "",
             "requester_id": requester_id, "mode": "assisted", "status": "confirmed",
             "purpose": "", "idempotency_key": uuid.uuid4().hex,
-            "price_category": "enterprise"}
+            "price_category": "enterprise",
+            "service_item_id": service_item_id,
+            "price_estimate_fen": ENTERPRISE_FEN_PER_HOUR * (request.ends_at - request.starts_at)
+            // HOUR}
 
 
 # SQLSTATEs of a refused bare INSERT: exclusion violation, deadlock detected.
@@ -253,13 +268,15 @@ REFUSALS = frozenset({"23P01", "40P01"})
 
 BARE_INSERT = (
     "INSERT INTO occupancy (instrument_id, kind, starts_at, ends_at, held_until, is_active, "
-    "created_at, reason, requester_id, mode, status, purpose, idempotency_key, price_category) "
+    "created_at, reason, requester_id, mode, status, purpose, idempotency_key, price_category, "
+    "service_item_id, price_estimate_fen) "
     "VALUES (%(instrument_id)s, %(kind)s, %(starts_at)s, %(ends_at)s, %(held_until)s, "
     "%(is_active)s, %(created_at)s, %(reason)s, %(requester_id)s, %(mode)s, %(status)s, "
-    "%(purpose)s, %(idempotency_key)s, %(price_category)s)")
+    "%(purpose)s, %(idempotency_key)s, %(price_category)s, %(service_item_id)s, "
+    "%(price_estimate_fen)s)")
 
 
-def _bare_engine_client(engine: sa.Engine, instrument_ids: list[int], requester_id: int,
+def _bare_engine_client(engine: sa.Engine, bookables: list[Bookable], requester_id: int,
                         work: list[Request], start: StartingLine,
                         results: list[tuple[bool, float]]) -> None:
     """The bare INSERT through the same engine and session the service clients use."""
@@ -270,7 +287,7 @@ def _bare_engine_client(engine: sa.Engine, instrument_ids: list[int], requester_
         for request in work:
             started = time.perf_counter()
             try:
-                session.execute(statement, _bare_row(request, instrument_ids, requester_id))
+                session.execute(statement, _bare_row(request, bookables, requester_id))
                 session.commit()
                 accepted = True
             except sa.exc.DBAPIError as error:
@@ -282,7 +299,7 @@ def _bare_engine_client(engine: sa.Engine, instrument_ids: list[int], requester_
             results.append((accepted, time.perf_counter() - started))
 
 
-def _bare_client(url: str, instrument_ids: list[int], requester_id: int, work: list[Request],
+def _bare_client(url: str, bookables: list[Bookable], requester_id: int, work: list[Request],
                  start: StartingLine, results: list[tuple[bool, float]]) -> None:
     """The bare INSERT straight through psycopg, each in its own transaction."""
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
@@ -290,7 +307,7 @@ def _bare_client(url: str, instrument_ids: list[int], requester_id: int, work: l
         for request in work:
             started = time.perf_counter()
             try:
-                connection.execute(BARE_INSERT, _bare_row(request, instrument_ids,
+                connection.execute(BARE_INSERT, _bare_row(request, bookables,
                                                           requester_id))
                 accepted = True
             except (psycopg.errors.ExclusionViolation, psycopg.errors.DeadlockDetected):
@@ -301,7 +318,7 @@ def _bare_client(url: str, instrument_ids: list[int], requester_id: int, work: l
 
 
 def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[str],
-           instrument_ids: list[int], account_ids: list[int], start_gate: mp.Event,  # type: ignore[valid-type]
+           bookables: list[Bookable], account_ids: list[int], start_gate: mp.Event,  # type: ignore[valid-type]
            ready: mp.Queue, out: mp.Queue) -> None:  # type: ignore[type-arg]
     """One process: its share of the clients, each a thread with its own connection."""
     engine = make_engine(url, pool_size=len(slices) + 2, max_overflow=0)
@@ -318,11 +335,11 @@ def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[
                 results))
         elif mode == "engine":
             thread = threading.Thread(target=_bare_engine_client, args=(
-                engine, instrument_ids, account_ids[n % len(account_ids)], work, start,
+                engine, bookables, account_ids[n % len(account_ids)], work, start,
                 results))
         else:
             thread = threading.Thread(target=_bare_client, args=(
-                url, instrument_ids, account_ids[n % len(account_ids)], work, start,
+                url, bookables, account_ids[n % len(account_ids)], work, start,
                 results))
         thread.start()
         threads.append(thread)
@@ -330,14 +347,16 @@ def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[
     ready.put(os.getpid())
     start_gate.wait()  # type: ignore[attr-defined]
     start.go.set()
+    cpu_at_start = time.process_time()
     for thread in threads:
         thread.join()
+    cpu = time.process_time() - cpu_at_start
     engine.dispose()
-    out.put(results)
+    out.put((results, cpu))
 
 
 def run(mode: str, url: str, work: list[Request], *, clients: int, processes: int,
-        exchange_ids: list[str], instrument_ids: list[int],
+        exchange_ids: list[str], bookables: list[Bookable],
         account_ids: list[int]) -> tuple[list[tuple[bool, float]], float]:
     """Send `work` from `clients` clients spread over `processes`; returns the outcomes and
     the wall time from the common start to the last answer."""
@@ -348,7 +367,7 @@ def run(mode: str, url: str, work: list[Request], *, clients: int, processes: in
     for p in range(processes):
         slices = per_client[p::processes]
         proc = context.Process(target=worker, args=(
-            mode, url, slices, exchange_ids, instrument_ids, account_ids, start_gate, ready,
+            mode, url, slices, exchange_ids, bookables, account_ids, start_gate, ready,
             out))
         proc.start()
         procs.append(proc)
@@ -359,18 +378,25 @@ def run(mode: str, url: str, work: list[Request], *, clients: int, processes: in
             for proc in procs:
                 proc.kill()
             raise SystemExit(f"a {mode} worker was not set up in {SET_UP_SECONDS} s") from None
+    database_at_start = database_cpu_seconds()
     started = time.perf_counter()
     start_gate.set()
     results: list[tuple[bool, float]] = []
+    client_cpu = 0.0
     for _ in procs:
         while True:
             try:
-                results.extend(out.get(timeout=1))
+                answers, cpu = out.get(timeout=1)
+                results.extend(answers)
+                client_cpu += cpu
                 break
             except queue.Empty:
                 if not any(p.is_alive() for p in procs):
                     raise SystemExit(f"a {mode} worker failed before answering") from None
     elapsed = time.perf_counter() - started
+    database_cpu = database_cpu_seconds() - database_at_start
+    print(f"  {mode}: CPU per request: clients {client_cpu / len(work) * 1e6:.0f} us, "
+          f"database {database_cpu / len(work) * 1e6:.0f} us")
     for proc in procs:
         proc.join()
         if proc.exitcode != 0:
@@ -378,6 +404,27 @@ def run(mode: str, url: str, work: list[Request], *, clients: int, processes: in
     if len(results) != len(work):
         raise SystemExit(f"{mode}: {len(results)} answers to {len(work)} requests")
     return results, elapsed
+
+
+def database_cpu_seconds() -> float:
+    """CPU time used so far by the local PostgreSQL server's processes (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)
+        except OSError:
+            continue
+        if not fields[0].endswith("(postgres"):
+            continue
+        rest = fields[1].split()
+        # Its own utime and stime, and those of its children that have ended (the server's
+        # connection processes, once their client has gone).
+        total += sum(int(value) for value in rest[11:15])
+    return total / ticks
 
 
 def empty_bookings(url: str) -> None:
@@ -410,14 +457,17 @@ def main() -> None:
     url = create_database()
     exchange_ids, account_ids = seed(url)
     with psycopg.connect(libpq_url(url)) as connection:
-        by_exchange_id: dict[str, int] = dict(connection.execute(
-            "SELECT exchange_id, id FROM instrument").fetchall())
-    instrument_ids = [by_exchange_id[e] for e in exchange_ids]
+        by_exchange_id: dict[str, Bookable] = {
+            exchange_id: (instrument_id, item_id) for exchange_id, instrument_id, item_id in
+            connection.execute(
+                "SELECT i.exchange_id, i.id, s.id FROM instrument i "
+                "JOIN service_item s ON s.instrument_id = i.id AND s.unit = 'hour'")}
+    bookables = [by_exchange_id[e] for e in exchange_ids]
     work = requests(options.requests, options.seed)
 
     def send(mode: str) -> tuple[list[tuple[bool, float]], float]:
         return run(mode, url, work, clients=options.clients, processes=options.processes,
-                   exchange_ids=exchange_ids, instrument_ids=instrument_ids,
+                   exchange_ids=exchange_ids, bookables=bookables,
                    account_ids=account_ids)
 
     print(f"database {DATABASE}: {INSTRUMENTS} instruments, {len(work)} requests over "

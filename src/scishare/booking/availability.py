@@ -199,46 +199,42 @@ def rules_parameters(instrument_id: int, period: TimeRange) -> dict[str, Any]:
 
 # PostgreSQL: the policy as one array of integers (requires_approval as 0 or 1), its opening
 # periods as an array of (weekday, opens, closes) and the holidays as an array of dates: one
-# row of three arrays reads much faster than a row for each period. Ordered, so that the
-# booking statement can compare them with the arrays a request was checked against.
+# row of three arrays reads much faster than a row for each period.
 _POLICY_ARRAY = select(pg_array([
     sa.cast(_POLICY.c[name], Integer) if name == "requires_approval" else _POLICY.c[name]
     for name in _RULE_COLUMNS])).where(
     _POLICY.c.instrument_id == bindparam("instrument_id")).scalar_subquery()
-_OPENING_ARRAY = select(func.array_agg(aggregate_order_by(
-    pg_array([_OPENING.c.weekday, _OPENING.c.opens_minute, _OPENING.c.closes_minute]),
-    _OPENING.c.weekday, _OPENING.c.opens_minute, _OPENING.c.closes_minute))).where(
+_OPENING_ARRAY = select(func.array_agg(pg_array([
+    _OPENING.c.weekday, _OPENING.c.opens_minute, _OPENING.c.closes_minute]))).where(
     _OPENING.c.instrument_id == bindparam("instrument_id")).scalar_subquery()
-_CLOSED_ARRAY = select(func.array_agg(aggregate_order_by(
+# The policy's revision (None for an instrument without a policy, on the default rules).
+POLICY_REVISION = select(_POLICY.c.revision).where(
+    _POLICY.c.instrument_id == bindparam("instrument_id")).scalar_subquery()
+# The holidays around a period (see `rules_parameters`), in date order so that statements can
+# compare them with the days a request was checked against; None for none.
+CLOSED_DAYS = select(func.array_agg(aggregate_order_by(
     _HOLIDAY.c.closed_on, _HOLIDAY.c.closed_on))).where(
     _HOLIDAY.c.instrument_id == bindparam("instrument_id"),
     _HOLIDAY.c.closed_on >= bindparam("first_day"),
     _HOLIDAY.c.closed_on <= bindparam("last_day")).scalar_subquery()
-
-# The instrument's rules and the holidays around a period (see `rules_parameters`) as stored
-# now, as one row of arrays, with a fingerprint of the rules (policy and opening hours): a
-# common table expression for statements that write by them (PostgreSQL).
-STORED_RULES = select(
-    _POLICY_ARRAY.label("policy"), _OPENING_ARRAY.label("opening"),
-    _CLOSED_ARRAY.label("closed")).cte("stored_rules_arrays")
-RULES_NOW = select(
-    STORED_RULES.c.policy, STORED_RULES.c.opening, STORED_RULES.c.closed,
-    func.md5(sa.cast(sa.tuple_(STORED_RULES.c.policy, STORED_RULES.c.opening), sa.Text)).label(
-        "fingerprint")).cte("stored_rules")
+_STORED_RULES = select(POLICY_REVISION.label("revision"), _POLICY_ARRAY.label("policy"),
+                       _OPENING_ARRAY.label("opening"), CLOSED_DAYS.label("closed"))
 
 
 @dataclass(frozen=True)
 class StoredRules:
-    """An instrument's rules as `RULES_NOW` read them, with their fingerprint."""
+    """An instrument's rules as stored, with the policy's revision (None: default rules)."""
 
-    fingerprint: str
+    revision: int | None
     rules: BookingRules
 
 
-def stored_rules_from(fingerprint: str, policy: list[int] | None,
-                      opening: list[list[int]] | None,
-                      closed: list[date] | None) -> tuple[StoredRules, list[date] | None]:
-    """The rules and the closed days (as stored: None for none) from a `RULES_NOW` row."""
+def stored_rules(session: Session, instrument: Instrument,
+                 period: TimeRange) -> tuple[StoredRules, list[date] | None]:
+    """The instrument's rules, with their revision, and the holidays around `period` (None
+    for none), as stored now, in one row (PostgreSQL)."""
+    revision, policy, opening, closed = session.execute(
+        _STORED_RULES, rules_parameters(instrument.id, period)).one()
     if policy is None:
         rules = DEFAULT_RULES
     else:
@@ -246,14 +242,7 @@ def stored_rules_from(fingerprint: str, policy: list[int] | None,
         values["requires_approval"] = bool(values["requires_approval"])
         rules = BookingRules(**values, opening=tuple(sorted(
             WeeklyPeriod(*period) for period in opening or ())), is_default=False)
-    return StoredRules(fingerprint=fingerprint, rules=rules), closed
-
-
-def stored_rules(session: Session, instrument: Instrument,
-                 period: TimeRange) -> tuple[StoredRules, list[date] | None]:
-    """The instrument's rules and the holidays around `period`, as stored now (PostgreSQL)."""
-    row = session.execute(select(RULES_NOW), rules_parameters(instrument.id, period)).one()
-    return stored_rules_from(row.fingerprint, row.policy, row.opening, row.closed)
+    return StoredRules(revision=revision, rules=rules), closed
 
 
 def read_policy(instrument: Instrument, rules: BookingRules) -> BookingPolicyRead:
@@ -322,12 +311,14 @@ def set_booking_policy(session: Session, *, instrument: Instrument,
     values = policy.model_dump(exclude={"opening_hours"})
     stored = session.get(BookingPolicy, instrument.id)
     if stored is None:
-        stored = BookingPolicy(instrument_id=instrument.id, **values, updated_at=now,
-                               updated_by_id=actor.account_id or None)
+        stored = BookingPolicy(instrument_id=instrument.id, **values, revision=1,
+                               updated_at=now, updated_by_id=actor.account_id or None)
         session.add(stored)
     else:
         for key, value in values.items():
             setattr(stored, key, value)
+        # Counted by the database, so that two changes at once make two revisions.
+        stored.revision = BookingPolicy.revision + 1
         stored.updated_at, stored.updated_by_id = now, actor.account_id or None
     session.execute(delete(OpeningPeriod).where(OpeningPeriod.instrument_id == instrument.id))
     session.add_all(OpeningPeriod(instrument_id=instrument.id, weekday=spec.weekday,

@@ -133,6 +133,10 @@ class BookingPolicy(Base):
     cancel_deadline_minutes: Mapped[int] = mapped_column(Integer)
     no_show_after_minutes: Mapped[int] = mapped_column(Integer)
     requires_approval: Mapped[bool] = mapped_column(Boolean)
+    # Counts the changes of the policy and its opening hours (1 when first set): on
+    # PostgreSQL a reservation checked against the rules of one revision is written only
+    # while that revision is stored (see `reservations._book`).
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
 
@@ -250,11 +254,13 @@ _occupancy.append_constraint(CheckConstraint(
     "AND price_category IS NOT NULL)", name="reservation_fields"))
 _occupancy.append_constraint(CheckConstraint(
     "kind <> 'blackout' OR blackout_kind IS NOT NULL", name="blackout_fields"))
-# The idempotency key: one request per key and person (NULL for blackouts, never equal).
+# The idempotency key: one request per key and person (NULL for blackouts, never equal). Its
+# index also finds a person's reservations: a second index on requester_id alone would only
+# cost every insert, and it lured PostgreSQL's planner into reading all of a person's rows to
+# check one key (while the table's statistics said it was empty).
 _occupancy.append_constraint(UniqueConstraint(
     _occupancy.c.requester_id, _occupancy.c.idempotency_key))
 Index("ix_occupancy_status_starts", _occupancy.c.status, _occupancy.c.starts_at)
-Index("ix_occupancy_requester_id", _occupancy.c.requester_id)
 
 
 class Qualification(Base):
@@ -289,7 +295,8 @@ class SampleOrder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instrument.id", ondelete="CASCADE"))
     service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"))
-    requester_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    # Indexed by the idempotency key's unique constraint (see `Occupancy`).
+    requester_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     sample_count: Mapped[int] = mapped_column(Integer)
     sample_description: Mapped[str] = mapped_column(Text)
     requested_tests: Mapped[str] = mapped_column(Text)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar, cast
 
+import psycopg
 from sqlalchemy import Table, and_, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect
@@ -171,12 +172,15 @@ class DriverStatement:
         # the connection): a cursor adapts parameters by type, and a new one would look up how
         # to adapt each of them again on every request.
         pooled = connection.connection
-        cursor = pooled.info.get(_CURSOR)
+        cursor: psycopg.Cursor[Any] | None = pooled.info.get(_CURSOR)
         if cursor is None or cursor.closed:
             dbapi_connection = pooled.dbapi_connection
             assert dbapi_connection is not None  # the session's connection is open
-            cursor = pooled.info[_CURSOR] = dbapi_connection.cursor()
-        cursor.execute(compiled.string, values)
+            cursor = pooled.info[_CURSOR] = cast("psycopg.Cursor[Any]",
+                                                 dbapi_connection.cursor())
+        # Prepared on the first use, not the fifth (psycopg's default): a booking client's
+        # connection may serve only a few dozen requests, each parsed anew until then.
+        cursor.execute(compiled.string, values, prepare=True)
         return cursor.fetchone()
 
 

@@ -18,15 +18,17 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Integer,
     Table,
-    Text,
     and_,
     bindparam,
     case,
+    exists,
+    func,
     literal,
     literal_column,
-    null,
     select,
+    true,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -38,7 +40,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from scishare.accounts.permissions import Action
 from scishare.accounts.service import Actor, authorize, get_organisation
 from scishare.booking.availability import (
-    RULES_NOW,
+    CLOSED_DAYS,
+    POLICY_REVISION,
     BookingRules,
     StoredRules,
     booking_rules,
@@ -48,7 +51,6 @@ from scishare.booking.availability import (
     rules_and_closed_days,
     rules_parameters,
     stored_rules,
-    stored_rules_from,
 )
 from scishare.booking.errors import (
     BadTransition,
@@ -73,7 +75,9 @@ from scishare.booking.occupancy import (
     as_written,
     change_guarded,
     deadlock_refuses,
+    duplicate,
     refusal,
+    slot_taken,
     write_once,
 )
 from scishare.booking.periods import TimeRange
@@ -205,28 +209,45 @@ def _constant(value: object) -> ColumnElement[Any]:
 _WRITTEN = ("kind", "instrument_id", "starts_at", "ends_at", "is_active", "created_at",
             "reason", "requester_id", "service_item_id", "mode", "purpose",
             "idempotency_key", "price_category", "price_estimate_fen", "held_until", "status")
-# PostgreSQL: the reservation written (unless a guard refuses: ON CONFLICT DO NOTHING) only if
-# the instrument's rules, by their fingerprint, and the holidays around the period are stored
-# as the request was checked against (`expected_*`), in one statement: one snapshot, one round
-# trip. It returns the id written, the rules' fingerprint, and the rules and holidays as
-# stored only when they were not the ones expected (arrays cost time to send and read).
-_AS_EXPECTED = and_(
-    RULES_NOW.c.fingerprint == bindparam("expected_fingerprint", type_=Text()),
-    RULES_NOW.c.closed.is_not_distinct_from(
-        bindparam("expected_closed", type_=ARRAY(Date()))))
+# PostgreSQL, in one statement (one snapshot, one round trip): whether the instrument's policy
+# revision and the holidays around the period are still those the request was checked against
+# (`expected_*`); the reservation, written only if they are (unless a guard refuses: ON
+# CONFLICT DO NOTHING); and when a guard refused it, what the statement's snapshot shows of
+# why: the key used before, or an active booking over the period held.
+_EXPECTED = select(and_(
+    POLICY_REVISION.is_not_distinct_from(bindparam("expected_revision", type_=Integer())),
+    CLOSED_DAYS.is_not_distinct_from(bindparam("expected_closed", type_=ARRAY(Date())))
+).label("as_expected")).cte("expected")
 _WRITE = pg_insert(_OCCUPANCY).from_select(list(_WRITTEN), select(
     *(_constant(_EVERY_NEW_RESERVATION[name]) if name in _EVERY_NEW_RESERVATION
       else bindparam(name, type_=_OCCUPANCY.c[name].type) for name in _WRITTEN)).where(
-    _AS_EXPECTED)).on_conflict_do_nothing().returning(_OCCUPANCY.c.id).cte("written")
+    _EXPECTED.c.as_expected)).on_conflict_do_nothing().returning(_OCCUPANCY.c.id).cte("written")
+
+
+def _held(starts_at: ColumnElement[Any], held_until: ColumnElement[Any]
+          ) -> ColumnElement[Any]:
+    """The period a booking holds, as the overlap guard's index sees it."""
+    return func.tstzrange(starts_at, held_until, literal_column("'[)'"))
+
+
+_REFUSED = and_(_WRITE.c.id.is_(None), _EXPECTED.c.as_expected)
 _WRITE_BY_RULES = DriverStatement(select(
-    select(_WRITE.c.id).scalar_subquery(), _AS_EXPECTED, RULES_NOW.c.fingerprint,
-    *(case((_AS_EXPECTED, null()), else_=RULES_NOW.c[name])
-      for name in ("policy", "opening", "closed"))))
+    _WRITE.c.id, _EXPECTED.c.as_expected,
+    case((_REFUSED, exists().where(
+        _OCCUPANCY.c.requester_id == bindparam("requester_id"),
+        _OCCUPANCY.c.idempotency_key == bindparam("idempotency_key")))),
+    case((_REFUSED, exists().where(
+        _OCCUPANCY.c.instrument_id == bindparam("instrument_id"),
+        _OCCUPANCY.c.is_active,
+        _held(_OCCUPANCY.c.starts_at, _OCCUPANCY.c.held_until).op("&&")(_held(
+            bindparam("starts_at", type_=_OCCUPANCY.c.starts_at.type),
+            bindparam("held_until", type_=_OCCUPANCY.c.held_until.type))))))
+).select_from(_EXPECTED.outerjoin(_WRITE, true())))
 # How often a request is checked again when the rules change under it before it is written.
 RULE_CHANGES_TOLERATED = 3
-# The rules each instrument had when last read or written by, per database (engine). Shared by
-# every session of the process: a remembered rule can be out of date, but `_WRITE` writes
-# nothing by rules that are no longer stored, so it costs at most a second statement.
+# The rules each instrument had when last read, per database (engine). Shared by every session
+# of the process: a remembered rule can be out of date, but `_WRITE` writes nothing by rules
+# whose revision is no longer stored, so it costs at most a second statement.
 _RULES_SEEN: WeakKeyDictionary[Engine, dict[int, StoredRules]] = WeakKeyDictionary()
 
 
@@ -243,13 +264,14 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
     DuplicateSubmission). Nothing is written that the rules refuse.
 
     On PostgreSQL the request is checked against the rules last seen for the instrument
-    (assuming no holiday around the period), and one statement (`_WRITE`) writes it only if
-    those are still the rules stored; if they are not, it returns them, and the request is
-    checked against those and sent again. A request thus costs one statement (a transaction
-    of its own in an autocommit session), and no refused request is ever written, not even
-    for a moment. A request the remembered rules refuse is checked against the rules as
-    stored before it is refused. On SQLite, one writer at a time, the rules are read and
-    checked first.
+    (assuming no holiday around the period), and one statement (`_WRITE_BY_RULES`) writes it
+    only if the policy's revision and the holidays are still those; if they are not, the
+    rules are read again, and the request is checked against them and sent again. That
+    statement also says why a guard refused it, as far as its snapshot shows. A request thus
+    costs one statement (a transaction of its own in an autocommit session), and no refused
+    request is ever written, not even for a moment. A request the remembered rules refuse is
+    checked against the rules as stored before it is refused. On SQLite, one writer at a
+    time, the rules are read and checked first.
     """
     if not is_postgres(session):
         rules, closed_days = rules_and_closed_days(session, instrument, period)
@@ -258,8 +280,8 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
             rules, period, approval_applies=approval_applies), record=record)
     seen = _rules_seen(session)
 
-    def remember(found: StoredRules, closed_days: list[date] | None
-                 ) -> tuple[StoredRules, list[date] | None]:
+    def as_stored() -> tuple[StoredRules, list[date] | None]:
+        found, closed_days = stored_rules(session, instrument, period)
         seen[instrument.id] = found
         return found, closed_days
 
@@ -267,8 +289,7 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
     remembered = seen.get(instrument.id)
     as_stored_now = remembered is None
     # Around the period no holiday is assumed, until the database says otherwise.
-    stored, closed = ((remembered, None) if remembered is not None else
-                      remember(*stored_rules(session, instrument, period)))
+    stored, closed = (remembered, None) if remembered is not None else as_stored()
     for _ in range(RULE_CHANGES_TOLERATED):
         try:
             allowed(stored.rules, set(closed or ()))
@@ -276,19 +297,25 @@ def _book(session: Session, requested: dict[str, Any], *, instrument: Instrument
             if as_stored_now:
                 raise
             # Refused by the rules remembered: asked again of the rules stored.
-            stored, closed = remember(*stored_rules(session, instrument, period))
+            stored, closed = as_stored()
             as_stored_now = True
             allowed(stored.rules, set(closed or ()))
         values = requested | _ruled(stored.rules, period, approval_applies=approval_applies)
         with deadlock_refuses(record):
-            written_id, as_expected, fingerprint, *arrays = _WRITE_BY_RULES.first(session, {
-                **values, **parameters, "expected_fingerprint": stored.fingerprint,
+            written_id, as_expected, key_used, taken = _WRITE_BY_RULES.first(session, {
+                **values, **parameters, "expected_revision": stored.revision,
                 "expected_closed": closed})
         if written_id is not None:
             return as_written(session, Reservation, values, written_id)
         if as_expected:
+            if key_used:
+                raise duplicate(record)
+            if taken:
+                raise slot_taken(record)
+            # Refused for a row committed after the statement's snapshot was taken (it waited
+            # for that row's transaction): asked again, in a snapshot that shows it.
             raise refusal(session, Reservation, values, record=record)
-        stored, closed = remember(*stored_rules_from(fingerprint, *arrays))
+        stored, closed = as_stored()
         as_stored_now = True
     raise RulesChanging("the instrument's booking rules kept changing while this request was "
                         "checked; send it again", record=record, field="instrument_id")
