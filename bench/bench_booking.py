@@ -15,7 +15,9 @@ The same request list is also sent, by the same clients, as bare INSERTs of the 
 into the same `occupancy` table with the same exclusion constraint: straight through psycopg
 (the ceiling), and through the same SQLAlchemy sessions (so that the cost of the booking logic
 alone can be read too). Every run starts from an empty table, and its clock starts once every
-client is set up (connected, and for the service its look-ups done). Each run also prints the
+client is set up: connected, for the service its look-ups done, and warmed up by 25 requests
+of its own (drawn like the others; their rows are removed before the start, see `_serve`).
+Each run also prints the
 CPU time it cost per request: the clients' (their processes') and the database's (the local
 PostgreSQL server's processes, read from /proc), since both share the machine's cores.
 
@@ -197,9 +199,10 @@ def requests(count: int, seed_value: int) -> list[Request]:
 
 @dataclass(frozen=True)
 class StartingLine:
-    """Where a process's clients wait: each reports once it is set up (connected, and for the
-    service its account and instruments looked up), and all start together on `go`. The
-    process reports ready only when every client is set up, so that set-up is never timed."""
+    """Where a process's clients wait: each reports once it is set up (connected, for the
+    service its account and instruments looked up, and warmed up), and all start together
+    on `go`. The process reports ready only when every client is set up, so that set-up is
+    never timed."""
 
     set_up: threading.Barrier
     go: threading.Event
@@ -209,8 +212,38 @@ class StartingLine:
         self.go.wait()
 
 
+@dataclass(frozen=True)
+class Share:
+    """One client's requests: a few to warm up with (untimed), then its part of the run."""
+
+    warm_up: list[Request]
+    work: list[Request]
+
+
+Send = Callable[[Request], bool]  # sends one request; whether it was accepted
+
+
+def _serve(send: Send, share: Share, start: StartingLine,
+           results: list[tuple[bool, float]]) -> None:
+    """Warm up, wait for the start, then send the share's requests one after another.
+
+    The warm-up requests (their rows are removed before the start) take each connection
+    through what only its first requests pay for: PostgreSQL's catalog caches and first
+    plans for the statements, psycopg's preparing them, and for the service the rules of
+    most instruments read once per process. With 100 requests a client, those first
+    requests would otherwise be a large part of a run of a few seconds, while a service's
+    pooled connections live for hours."""
+    for request in share.warm_up:
+        send(request)
+    start.wait()
+    for request in share.work:
+        started = time.perf_counter()
+        accepted = send(request)
+        results.append((accepted, time.perf_counter() - started))
+
+
 def _service_client(engine: sa.Engine, exchange_ids: list[str], account_id: int,
-                    work: list[Request], start: StartingLine,
+                    share: Share, start: StartingLine,
                     results: list[tuple[bool, float]]) -> None:
     """A client of the booking service: one session (and connection) for its lifetime, one
     transaction per request. Like a signed-in web request, it holds the person's account
@@ -229,23 +262,23 @@ def _service_client(engine: sa.Engine, exchange_ids: list[str], account_id: int,
         hourly = [next(item.id for item in instrument.service_items
                        if item.unit == ServiceUnit.HOUR) for instrument in instruments]
         session.commit()
-        start.wait()
-        for request in work:
-            started = time.perf_counter()
+
+        def send(request: Request) -> bool:
             try:
                 reserve(session, instrument=instruments[request.instrument],
                         period=TimeRange(request.starts_at, request.ends_at),
                         mode=OperationMode.ASSISTED, idempotency_key=uuid.uuid4().hex,
                         actor=actor, now=NOW, service_item_id=hourly[request.instrument])
                 session.commit()
-                accepted = True
+                return True
             except SlotTaken:
                 # A refused request has written nothing and left the transaction usable, so
                 # it is ended with COMMIT: a ROLLBACK would also expire every instrument this
                 # long-lived session holds, and each would be read again on its next use.
                 session.commit()
-                accepted = False
-            results.append((accepted, time.perf_counter() - started))
+                return False
+
+        _serve(send, share, start, results)
 
 
 def _bare_row(request: Request, bookables: list[Bookable], requester_id: int
@@ -277,47 +310,46 @@ BARE_INSERT = (
 
 
 def _bare_engine_client(engine: sa.Engine, bookables: list[Bookable], requester_id: int,
-                        work: list[Request], start: StartingLine,
+                        share: Share, start: StartingLine,
                         results: list[tuple[bool, float]]) -> None:
     """The bare INSERT through the same engine and session the service clients use."""
     table = cast(sa.Table, Occupancy.__table__)
     statement = sa.insert(table)
     with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
-        start.wait()
-        for request in work:
-            started = time.perf_counter()
+
+        def send(request: Request) -> bool:
             try:
                 session.execute(statement, _bare_row(request, bookables, requester_id))
                 session.commit()
-                accepted = True
+                return True
             except sa.exc.DBAPIError as error:
                 # Refused by the constraint, or the victim of a deadlock with a racing insert.
                 if getattr(error.orig, "sqlstate", None) not in REFUSALS:
                     raise
                 session.rollback()
-                accepted = False
-            results.append((accepted, time.perf_counter() - started))
+                return False
+
+        _serve(send, share, start, results)
 
 
-def _bare_client(url: str, bookables: list[Bookable], requester_id: int, work: list[Request],
+def _bare_client(url: str, bookables: list[Bookable], requester_id: int, share: Share,
                  start: StartingLine, results: list[tuple[bool, float]]) -> None:
     """The bare INSERT straight through psycopg, each in its own transaction."""
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
-        start.wait()
-        for request in work:
-            started = time.perf_counter()
+
+        def send(request: Request) -> bool:
             try:
-                connection.execute(BARE_INSERT, _bare_row(request, bookables,
-                                                          requester_id))
-                accepted = True
+                connection.execute(BARE_INSERT, _bare_row(request, bookables, requester_id))
+                return True
             except (psycopg.errors.ExclusionViolation, psycopg.errors.DeadlockDetected):
                 # Plain INSERTs racing for overlapping periods can deadlock on each other's
                 # rows; PostgreSQL refuses one of them.
-                accepted = False
-            results.append((accepted, time.perf_counter() - started))
+                return False
+
+        _serve(send, share, start, results)
 
 
-def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[str],
+def worker(mode: str, url: str, slices: list[Share], exchange_ids: list[str],
            bookables: list[Bookable], account_ids: list[int], start_gate: mp.Event,  # type: ignore[valid-type]
            ready: mp.Queue, out: mp.Queue) -> None:  # type: ignore[type-arg]
     """One process: its share of the clients, each a thread with its own connection."""
@@ -328,18 +360,18 @@ def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[
     start = StartingLine(set_up=threading.Barrier(len(slices) + 1, timeout=SET_UP_SECONDS),
                          go=threading.Event())
     threads = []
-    for n, work in enumerate(slices):
+    for n, share in enumerate(slices):
         if mode == "service":
             thread = threading.Thread(target=_service_client, args=(
-                engine, exchange_ids, account_ids[n % len(account_ids)], work, start,
+                engine, exchange_ids, account_ids[n % len(account_ids)], share, start,
                 results))
         elif mode == "engine":
             thread = threading.Thread(target=_bare_engine_client, args=(
-                engine, bookables, account_ids[n % len(account_ids)], work, start,
+                engine, bookables, account_ids[n % len(account_ids)], share, start,
                 results))
         else:
             thread = threading.Thread(target=_bare_client, args=(
-                url, bookables, account_ids[n % len(account_ids)], work, start,
+                url, bookables, account_ids[n % len(account_ids)], share, start,
                 results))
         thread.start()
         threads.append(thread)
@@ -355,12 +387,14 @@ def worker(mode: str, url: str, slices: list[list[Request]], exchange_ids: list[
     out.put((results, cpu))
 
 
-def run(mode: str, url: str, work: list[Request], *, clients: int, processes: int,
-        exchange_ids: list[str], bookables: list[Bookable],
+def run(mode: str, url: str, work: list[Request], warm_up: list[Request], *, clients: int,
+        processes: int, exchange_ids: list[str], bookables: list[Bookable],
         account_ids: list[int]) -> tuple[list[tuple[bool, float]], float]:
-    """Send `work` from `clients` clients spread over `processes`; returns the outcomes and
-    the wall time from the common start to the last answer."""
-    per_client = [work[n::clients] for n in range(clients)]
+    """Send `work` from `clients` clients spread over `processes`, once they have sent
+    `warm_up` (whose rows are then removed); returns the outcomes and the wall time from the
+    common start to the last answer."""
+    per_client = [Share(warm_up=warm_up[n::clients], work=work[n::clients])
+                  for n in range(clients)]
     context = mp.get_context("spawn")
     start_gate, ready, out = context.Event(), context.Queue(), context.Queue()
     procs = []
@@ -378,6 +412,7 @@ def run(mode: str, url: str, work: list[Request], *, clients: int, processes: in
             for proc in procs:
                 proc.kill()
             raise SystemExit(f"a {mode} worker was not set up in {SET_UP_SECONDS} s") from None
+    empty_bookings(url)
     database_at_start = database_cpu_seconds()
     started = time.perf_counter()
     start_gate.set()
@@ -428,8 +463,11 @@ def database_cpu_seconds() -> float:
 
 
 def empty_bookings(url: str) -> None:
+    """An empty table for the next run, and a checkpoint: a run that met a checkpoint would
+    write full pages to the WAL for the first change to each, and pay for it."""
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         connection.execute("TRUNCATE occupancy RESTART IDENTITY")
+        connection.execute("CHECKPOINT")
 
 
 def overlaps(url: str) -> int:
@@ -449,6 +487,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--requests", type=int, default=6400,
                         help="requests in all, shared among the clients")
+    parser.add_argument("--warm-up", type=int, default=25,
+                        help="untimed requests each client sends first (see `_serve`)")
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--rounds", type=int, default=3,
                         help="ceiling and service measured this many times, alternately")
@@ -464,9 +504,12 @@ def main() -> None:
                 "JOIN service_item s ON s.instrument_id = i.id AND s.unit = 'hour'")}
     bookables = [by_exchange_id[e] for e in exchange_ids]
     work = requests(options.requests, options.seed)
+    # Drawn like the run's own requests, from another seed.
+    warm_up = requests(options.clients * options.warm_up, options.seed + 1)
 
     def send(mode: str) -> tuple[list[tuple[bool, float]], float]:
-        return run(mode, url, work, clients=options.clients, processes=options.processes,
+        return run(mode, url, work, warm_up, clients=options.clients,
+                   processes=options.processes,
                    exchange_ids=exchange_ids, bookables=bookables,
                    account_ids=account_ids)
 
@@ -514,6 +557,7 @@ def one_round(number: int, send: Callable[[str], tuple[list[tuple[bool, float]],
     table; returns the service's figures, the ceiling and the overlaps found."""
     # The ceiling: bare INSERTs of the same rows by the same clients, each its own
     # transaction, straight through psycopg.
+    empty_bookings(url)
     bare, bare_seconds = send("bare")
     bare_overlaps = overlaps(url)
     ceiling = count / bare_seconds
@@ -538,7 +582,6 @@ def one_round(number: int, send: Callable[[str], tuple[list[tuple[bool, float]],
     assert stored is not None
     if stored[0] != accepted:
         raise SystemExit(f"{accepted} accepted but {stored[0]} reservations stored")
-    empty_bookings(url)
     print(f"round {number}: booking service: {summary(served, seconds)}; overlapping pairs "
           f"afterwards: {found}; {count / seconds / (count / stack_seconds):.2f} of the bare "
           f"INSERT through SQLAlchemy sessions, {count / seconds / ceiling:.2f} of the ceiling")
