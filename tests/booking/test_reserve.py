@@ -28,6 +28,7 @@ from scishare.booking.errors import (
     UnknownInstrument,
 )
 from scishare.booking.models import (
+    BookingPolicy,
     OperationMode,
     PriceCategory,
     Reservation,
@@ -430,3 +431,23 @@ class TestRulesChangedSinceLastSeen:
         booked = a_reservation(session, world, evening, now=now)
 
         assert booked.status == ReservationStatus.CONFIRMED
+
+    def test_approval_asked_for_since_makes_the_next_request_wait(
+            self, session: Session, world: World, now: datetime) -> None:
+        # Both rules allow the request; only the stored ones say it waits for approval.
+        a_reservation(session, world, WEDNESDAY_MORNING, now=now)
+        set_booking_policy(session, instrument=world.instrument,
+                           policy=a_policy(requires_approval=True), actor=SYSTEM, now=now)
+
+        waiting = a_reservation(session, world, local_range(2026, 11, 26, "09:00", "10:00"),
+                                now=now)
+
+        assert waiting.status == ReservationStatus.PENDING
+
+    def test_every_change_of_the_rules_is_a_new_revision(self, session: Session, world: World,
+                                                          now: datetime) -> None:
+        for _ in range(2):
+            set_booking_policy(session, instrument=world.instrument, policy=a_policy(),
+                               actor=SYSTEM, now=now)
+
+        assert session.get_one(BookingPolicy, world.instrument.id).revision == 3
