@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -23,11 +23,19 @@ from sqlalchemy.orm import Session
 import scishare.accounts.service as accounts_service
 from scishare.accounts.models import Role
 from scishare.accounts.service import Actor
-from scishare.booking.errors import BadDuration, DuplicateSubmission, SlotTaken
+from scishare.booking.errors import (
+    BadDuration,
+    DuplicateSubmission,
+    HolidayClash,
+    OutsideOpeningHours,
+    SlotTaken,
+)
 from scishare.booking.models import BlackoutKind, OperationMode
 from scishare.booking.periods import TimeRange
+from scishare.booking.schemas import HolidayCreate
 from scishare.booking.service import (
     add_blackout,
+    add_holiday,
     find_instrument,
     get_reservation,
     move_reservation,
@@ -253,3 +261,70 @@ def test_many_moves_onto_the_same_time(committed: Committed) -> None:
 
     assert outcomes == Counter({"won": 1, SlotTaken.__name__: THREADS - 1})
     assert overlaps(committed.engine) == 0
+
+
+# A holiday and a reservation for the same day, each sent while the other's transaction is
+# still open: whichever commits first, the other is refused.
+
+def _close(session: Session, committed: Committed, day: date) -> object:
+    instrument = find_instrument(session, committed.exchange_id, record="race")
+    return add_holiday(session, instrument=instrument, holiday=HolidayCreate(
+        closed_on=day, name="停电"), actor=committed.operator, now=NOW)
+
+
+def _while_open(first: Callable[[Session], object], then: Callable[[Session], object],
+                engine: Engine) -> str:
+    """Run `first` in a transaction left open; meanwhile run `then` in a thread with a
+    session of its own, which must wait for `first` to commit. Returns `then`'s outcome."""
+    outcome: list[str] = []
+
+    def second() -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                then(session)
+                session.commit()
+                outcome.append("won")
+            except SciShareError as error:
+                outcome.append(type(error).__name__)
+
+    with Session(engine, expire_on_commit=False) as session:
+        first(session)
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive(), "the second transaction did not wait for the first"
+        session.commit()
+    thread.join(timeout=30)
+    assert outcome, "the second transaction did not finish"
+    return outcome[0]
+
+
+def test_a_holiday_waits_for_a_reservation_being_written_that_day(
+        committed: Committed) -> None:
+    day = date(2026, 12, 17)
+
+    outcome = _while_open(
+        lambda s: book(s, committed, committed.users[0],
+                       local_range(2026, 12, 17, "09:00", "10:00")),
+        lambda s: _close(s, committed, day), committed.engine)
+
+    assert outcome == HolidayClash.__name__
+
+
+def test_a_reservation_waits_for_a_holiday_being_added_that_day(
+        committed: Committed) -> None:
+    day = date(2026, 12, 18)
+    # This process has seen the instrument's rules before: on PostgreSQL the reservation
+    # below is checked against them, assuming no holiday, and must still see the new one.
+    with Session(committed.engine, expire_on_commit=False) as session:
+        book(session, committed, committed.users[1],
+             local_range(2026, 12, 21, "15:00", "16:00"))
+        session.commit()
+
+    outcome = _while_open(
+        lambda s: _close(s, committed, day),
+        lambda s: book(s, committed, committed.users[2],
+                       local_range(2026, 12, 18, "09:00", "10:00")),
+        committed.engine)
+
+    assert outcome == OutsideOpeningHours.__name__

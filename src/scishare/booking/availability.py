@@ -76,6 +76,7 @@ from scishare.booking.schemas import (
     clock_text,
 )
 from scishare.catalog.models import Instrument
+from scishare.core.database import is_postgres
 
 # The longest window a calendar or free-period question may span.
 MAX_WINDOW = timedelta(days=93)
@@ -337,6 +338,9 @@ def closed_days(session: Session, instrument: Instrument, window: TimeRange) -> 
         _HOLIDAYS, {"instrument_id": instrument.id, **_holiday_span(window)})}
 
 
+_LOCK_OUT_NEW_BOOKINGS = sa.text("LOCK TABLE occupancy IN SHARE MODE")
+
+
 def add_holiday(session: Session, *, instrument: Instrument, holiday: HolidayCreate,
                 actor: Actor, now: datetime) -> Holiday:
     """Close the instrument on a local day; refused while reservations are held that day."""
@@ -348,6 +352,13 @@ def add_holiday(session: Session, *, instrument: Instrument, holiday: HolidayCre
         existing.name = holiday.name
         session.flush()
         return existing
+    if is_postgres(session):
+        # A reservation being written for this day, or sent before this transaction ends,
+        # reads the holidays in a snapshot without this one. SHARE mode waits for the
+        # reservations in flight, so that the check below sees them, and holds new ones back
+        # until this transaction ends; PostgreSQL takes a statement's snapshot after its
+        # locks, so those then see the holiday. (On SQLite one writer works at a time.)
+        session.execute(_LOCK_OUT_NEW_BOOKINGS)
     day = TimeRange(datetime.combine(holiday.closed_on, datetime.min.time(), tzinfo=LOCAL_TZ),
                     datetime.combine(holiday.closed_on + timedelta(days=1),
                                      datetime.min.time(), tzinfo=LOCAL_TZ)).in_utc()
