@@ -395,6 +395,7 @@ def run(mode: str, url: str, work: list[Request], warm_up: list[Request], *, cli
     common start to the last answer."""
     per_client = [Share(warm_up=warm_up[n::clients], work=work[n::clients])
                   for n in range(clients)]
+    empty_bookings(url)  # the warm-up starts from an empty table too
     context = mp.get_context("spawn")
     start_gate, ready, out = context.Event(), context.Queue(), context.Queue()
     procs = []
@@ -554,23 +555,20 @@ def one_round(number: int, send: Callable[[str], tuple[list[tuple[bool, float]],
               summary: Callable[[list[tuple[bool, float]], float], str], url: str,
               count: int) -> Round:
     """The ceiling, the bare INSERT through SQLAlchemy, then the service, each from an empty
-    table; returns the service's figures, the ceiling and the overlaps found."""
+    table (see `run`); returns the service's figures, the ceiling and the overlaps found."""
     # The ceiling: bare INSERTs of the same rows by the same clients, each its own
     # transaction, straight through psycopg.
-    empty_bookings(url)
     bare, bare_seconds = send("bare")
     bare_overlaps = overlaps(url)
     ceiling = count / bare_seconds
     print(f"round {number}: bare INSERT ceiling (psycopg): {summary(bare, bare_seconds)}, "
           f"overlaps {bare_overlaps}")
-    empty_bookings(url)
     # The same bare INSERTs through the SQLAlchemy sessions and connections the service
     # clients use: what the booking logic itself costs is the gap between this and the
     # service.
     stack, stack_seconds = send("engine")
     print(f"round {number}: bare INSERT through SQLAlchemy sessions: "
           f"{summary(stack, stack_seconds)}")
-    empty_bookings(url)
 
     served, seconds = send("service")
     accepted = sum(ok for ok, _ in served)

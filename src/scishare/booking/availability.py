@@ -46,6 +46,7 @@ from scishare.booking.errors import (
 from scishare.booking.models import (
     BookingPolicy,
     Holiday,
+    Occupancy,
     OccupancyKind,
     OpeningPeriod,
     Reservation,
@@ -338,7 +339,7 @@ def closed_days(session: Session, instrument: Instrument, window: TimeRange) -> 
         _HOLIDAYS, {"instrument_id": instrument.id, **_holiday_span(window)})}
 
 
-_LOCK_OUT_NEW_BOOKINGS = sa.text("LOCK TABLE occupancy IN SHARE MODE")
+_LOCK_OUT_NEW_BOOKINGS = sa.text(f"LOCK TABLE {Occupancy.__tablename__} IN SHARE MODE")
 
 
 def add_holiday(session: Session, *, instrument: Instrument, holiday: HolidayCreate,

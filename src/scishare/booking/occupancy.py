@@ -17,7 +17,17 @@ from functools import cache
 from typing import Any, TypeVar, cast
 
 import psycopg
-from sqlalchemy import Table, and_, bindparam, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -229,6 +239,25 @@ _KEY_USED = {table.name: select(table.c.id).where(
     table.c.requester_id == bindparam("requester_id"),
     table.c.idempotency_key == bindparam("idempotency_key")) for table in _TABLES}
 _KEY_USED_ON_DRIVER = {name: DriverStatement(query) for name, query in _KEY_USED.items()}
+
+
+def _held(starts_at: ColumnElement[Any], held_until: ColumnElement[Any]
+          ) -> ColumnElement[Any]:
+    """The period a booking holds, in the overlap guard's own terms (so its index answers)."""
+    return func.tstzrange(starts_at, held_until, literal_column("'[)'"))
+
+
+_OCCUPANCY = _TABLES[0]
+# Why the guards would refuse a new reservation, as a statement's own snapshot shows it: for
+# a statement that writes with ON CONFLICT DO NOTHING and says why in the same round trip
+# (PostgreSQL). Its requester used the key before; an active row of the instrument holds part
+# of the period the new row would hold.
+KEY_USED_BEFORE = _KEY_USED[_OCCUPANCY.name].exists()
+PERIOD_HELD = exists().where(
+    _OCCUPANCY.c.instrument_id == bindparam("instrument_id"), _OCCUPANCY.c.is_active,
+    _held(_OCCUPANCY.c.starts_at, _OCCUPANCY.c.held_until).op("&&")(_held(
+        bindparam("starts_at", type_=_OCCUPANCY.c.starts_at.type),
+        bindparam("held_until", type_=_OCCUPANCY.c.held_until.type))))
 
 
 @cache

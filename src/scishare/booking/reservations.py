@@ -23,8 +23,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    exists,
-    func,
     literal,
     literal_column,
     select,
@@ -71,6 +69,8 @@ from scishare.booking.models import (
     ReservationStatus,
 )
 from scishare.booking.occupancy import (
+    KEY_USED_BEFORE,
+    PERIOD_HELD,
     DriverStatement,
     as_written,
     change_guarded,
@@ -223,26 +223,10 @@ _WRITE = pg_insert(_OCCUPANCY).from_select(list(_WRITTEN), select(
       else bindparam(name, type_=_OCCUPANCY.c[name].type) for name in _WRITTEN)).where(
     _EXPECTED.c.as_expected)).on_conflict_do_nothing().returning(_OCCUPANCY.c.id).cte("written")
 
-
-def _held(starts_at: ColumnElement[Any], held_until: ColumnElement[Any]
-          ) -> ColumnElement[Any]:
-    """The period a booking holds, as the overlap guard's index sees it."""
-    return func.tstzrange(starts_at, held_until, literal_column("'[)'"))
-
-
 _REFUSED = and_(_WRITE.c.id.is_(None), _EXPECTED.c.as_expected)
 _WRITE_BY_RULES = DriverStatement(select(
-    _WRITE.c.id, _EXPECTED.c.as_expected,
-    case((_REFUSED, exists().where(
-        _OCCUPANCY.c.requester_id == bindparam("requester_id"),
-        _OCCUPANCY.c.idempotency_key == bindparam("idempotency_key")))),
-    case((_REFUSED, exists().where(
-        _OCCUPANCY.c.instrument_id == bindparam("instrument_id"),
-        _OCCUPANCY.c.is_active,
-        _held(_OCCUPANCY.c.starts_at, _OCCUPANCY.c.held_until).op("&&")(_held(
-            bindparam("starts_at", type_=_OCCUPANCY.c.starts_at.type),
-            bindparam("held_until", type_=_OCCUPANCY.c.held_until.type))))))
-).select_from(_EXPECTED.outerjoin(_WRITE, true())))
+    _WRITE.c.id, _EXPECTED.c.as_expected, case((_REFUSED, KEY_USED_BEFORE)),
+    case((_REFUSED, PERIOD_HELD))).select_from(_EXPECTED.outerjoin(_WRITE, true())))
 # How often a request is checked again when the rules change under it before it is written.
 RULE_CHANGES_TOLERATED = 3
 # The rules each instrument had when last read, per database (engine). Shared by every session
